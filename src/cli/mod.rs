@@ -1,0 +1,90 @@
+//! The command line. Thin: every command parses its arguments, calls the
+//! library, prints a short summary and where the results are.
+
+mod eval;
+mod progress;
+mod train;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "slfsim", version, about = "Semantic misalignment and its repair by split learning with layer freezing (SLF)")]
+pub struct Cli {
+    /// Data folder (MNIST, Fashion-MNIST, CIFAR-10); default: $SLFSIM_DATA, then ./data.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// LibTorch intra-op threads (default: all cores). Results are reproducible for a fixed count.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate scenario files; errors name the file and line:column or the field path.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Train every profile of a scenario that has no up-to-date checkpoint.
+    Train(train::TrainArgs),
+    /// Evaluate every (TX, RX) pair of a scenario's profiles: the misalignment map.
+    Eval(eval::EvalArgs),
+}
+
+pub struct Ctx {
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Ctx {
+    pub fn data_dir(&self) -> Result<PathBuf> {
+        Ok(slfsim::data::resolve_data_dir(self.data_dir.as_deref())?)
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    anyhow::ensure!(threads >= 1, "--threads must be >= 1");
+    tch::set_num_threads(threads as i32);
+    let ctx = Ctx { data_dir: cli.data_dir };
+    match cli.command {
+        Command::Check { files } => check(&files),
+        Command::Train(args) => train::run(&ctx, args),
+        Command::Eval(args) => eval::run(&ctx, args),
+    }
+}
+
+fn check(files: &[PathBuf]) -> Result<()> {
+    for f in files {
+        let sc = slfsim::scenario::load(f)?;
+        println!("ok: {} (scenario {:?}, {} profiles)", f.display(), sc.name, sc.profiles.len());
+    }
+    Ok(())
+}
+
+pub fn load_scenario(path: &Path) -> Result<slfsim::scenario::Scenario> {
+    Ok(slfsim::scenario::load(path)?)
+}
+
+/// Output folder of a scenario: `--out` or `output/<scenario name>`.
+pub fn out_dir(out: Option<PathBuf>, scenario: &str) -> PathBuf {
+    out.unwrap_or_else(|| Path::new("output").join(scenario))
+}
+
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("SLFSIM_LOG")).with_writer(std::io::stderr).init();
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            // One line: the chain of causes joined by ": ".
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+

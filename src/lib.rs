@@ -1,0 +1,13 @@
+//! slfsim: a simulator of semantic misalignment between neural transceivers
+//! (VQ-VAE DeepJSCC) and its repair by split learning with layer freezing (SLF).
+//!
+//! The modules follow the pipeline, and data flows one way through them:
+//! `data` -> `transceiver` -> `align` -> `scenario` -> `report` -> CLI.
+//! A lower module never imports a higher one.
+
+pub mod seed;
+pub mod data;
+pub mod transceiver;
+pub mod align;
+pub mod scenario;
+pub mod report;

@@ -1,0 +1,151 @@
+//! Checkpoints: `<dir>/<profile>.safetensors` (weights) next to
+//! `<dir>/<profile>.json` (config hash, weight checksum, metrics, training
+//! time). Both are written to a temporary file and renamed, so an interrupted
+//! write never leaves a half checkpoint that looks valid.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tch::Tensor;
+
+use super::config::Profile;
+use super::model::Transceiver;
+use super::train::TrainReport;
+
+/// Bumped when the checkpoint layout or the training algorithm changes, so
+/// old checkpoints stop counting as up to date.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckpointMeta {
+    pub slfsim_version: String,
+    pub format: u32,
+    pub profile: Profile,
+    pub config_hash: String,
+    pub weights_sha256: String,
+    pub report: TrainReport,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("no checkpoint for profile {profile}: {path} is missing (run `slfsim train`)")]
+    Missing { profile: String, path: PathBuf },
+    #[error("checkpoint {path} is out of date for profile {profile} (config changed; run `slfsim train`)")]
+    Stale { profile: String, path: PathBuf },
+    #[error("checkpoint {path} is corrupt: {msg}")]
+    Corrupt { path: PathBuf, msg: String },
+    #[error("checkpoint {path}: tensor {name} has shape {found:?}, expected {expected:?} for profile {profile}")]
+    Shape { path: PathBuf, profile: String, name: String, found: Vec<i64>, expected: Vec<i64> },
+    #[error("checkpoint {path}: tensor {name} is missing")]
+    MissingTensor { path: PathBuf, name: String },
+    #[error("cannot write checkpoint {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// (weights, metadata) paths of a profile's checkpoint in `dir`.
+pub fn checkpoint_paths(dir: &Path, profile: &Profile) -> (PathBuf, PathBuf) {
+    (dir.join(format!("{}.safetensors", profile.name)), dir.join(format!("{}.json", profile.name)))
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+}
+
+fn read_meta(path: &Path) -> Result<CheckpointMeta, CheckpointError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })?;
+    serde_json::from_str(&text).map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })
+}
+
+/// True when the checkpoint exists, was trained from this exact config and
+/// its weights file is the one the metadata describes.
+pub fn is_up_to_date(dir: &Path, profile: &Profile) -> bool {
+    let (w, m) = checkpoint_paths(dir, profile);
+    match read_meta(&m) {
+        Ok(meta) => {
+            meta.config_hash == profile.config_hash() && sha256_file(&w).map(|h| h == meta.weights_sha256).unwrap_or(false)
+        }
+        Err(_) => false,
+    }
+}
+
+pub fn save_checkpoint(dir: &Path, model: &Transceiver, report: &TrainReport) -> Result<(PathBuf, PathBuf), CheckpointError> {
+    let profile = &model.profile;
+    let (w, m) = checkpoint_paths(dir, profile);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CheckpointError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp_w = dir.join(format!(".{}.safetensors.tmp{}", profile.name, std::process::id()));
+    let named: Vec<(String, Tensor)> = model.named_tensors().into_iter().map(|(n, t)| (n, t.detach())).collect();
+    Tensor::write_safetensors(&named, &tmp_w).map_err(|e| CheckpointError::Io {
+        path: w.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let meta = CheckpointMeta {
+        slfsim_version: env!("CARGO_PKG_VERSION").to_string(),
+        format: FORMAT_VERSION,
+        profile: profile.clone(),
+        config_hash: profile.config_hash(),
+        weights_sha256: sha256_file(&tmp_w).map_err(io(&tmp_w))?,
+        report: report.clone(),
+    };
+    let mut tmp_m = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    let mut text = serde_json::to_string_pretty(&meta).expect("metadata serialises");
+    text.push('\n');
+    tmp_m.write_all(text.as_bytes()).map_err(io(&m))?;
+    tmp_m.as_file().sync_all().map_err(io(&m))?;
+    // Weights first: metadata that names a checksum only appears once the
+    // weights it describes are in place.
+    std::fs::rename(&tmp_w, &w).map_err(io(&w))?;
+    tmp_m.persist(&m).map_err(|e| CheckpointError::Io { path: m.clone(), source: e.error })?;
+    Ok((w, m))
+}
+
+/// Loads a profile's checkpoint, checking the config hash, the weights'
+/// checksum and every tensor's shape against a freshly built model.
+pub fn load_checkpoint(dir: &Path, profile: &Profile) -> Result<(Transceiver, CheckpointMeta), CheckpointError> {
+    let (w, m) = checkpoint_paths(dir, profile);
+    for p in [&w, &m] {
+        if !p.exists() {
+            return Err(CheckpointError::Missing { profile: profile.name.clone(), path: p.clone() });
+        }
+    }
+    let meta = read_meta(&m)?;
+    if meta.config_hash != profile.config_hash() {
+        return Err(CheckpointError::Stale { profile: profile.name.clone(), path: m });
+    }
+    let sum = sha256_file(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
+    if sum != meta.weights_sha256 {
+        return Err(CheckpointError::Corrupt { path: w, msg: format!("sha256 {sum} does not match {} recorded in {}", meta.weights_sha256, m.display()) });
+    }
+    let tensors = Tensor::read_safetensors(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
+    let model = Transceiver::new(profile);
+    {
+        let expected = model.named_tensors();
+        for (name, target) in &expected {
+            let Some((_, t)) = tensors.iter().find(|(n, _)| n == name) else {
+                return Err(CheckpointError::MissingTensor { path: w.clone(), name: name.clone() });
+            };
+            if t.size() != target.size() {
+                return Err(CheckpointError::Shape {
+                    path: w.clone(),
+                    profile: profile.name.clone(),
+                    name: name.clone(),
+                    found: t.size(),
+                    expected: target.size(),
+                });
+            }
+            if t.kind() != target.kind() {
+                return Err(CheckpointError::Corrupt { path: w.clone(), msg: format!("tensor {name} has kind {:?}", t.kind()) });
+            }
+            tch::no_grad(|| {
+                let mut target = target.shallow_clone();
+                target.copy_(t);
+            });
+        }
+    }
+    Ok((model, meta))
+}

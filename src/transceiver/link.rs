@@ -1,0 +1,107 @@
+//! One TX -> RX link judged on held-out images: TX's encoder θ and codebook
+//! pick indices, TX's channel ε corrupts them, RX's codebook and decoder φ
+//! reconstruct, and a judge classifier labels the reconstruction.
+
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use super::channel::apply_channel;
+use super::classifier::Classifier;
+use super::codebook::{usage, CodebookUsage};
+use super::model::Transceiver;
+use crate::data::ImageSet;
+
+/// Held-out images as tensors, ready to push through links.
+#[derive(Debug)]
+pub struct TestBatch {
+    /// (N, C, 32, 32)
+    pub images: Tensor,
+    /// (N,) i64
+    pub labels: Tensor,
+}
+
+impl TestBatch {
+    pub fn from_set(set: &ImageSet) -> TestBatch {
+        let n = set.len() as i64;
+        let c = set.channels as i64;
+        TestBatch {
+            images: Tensor::from_slice(&set.pixels).reshape([n, c, 32, 32]),
+            labels: Tensor::from_slice(&set.labels).to_kind(Kind::Int64),
+        }
+    }
+    pub fn len(&self) -> i64 {
+        self.labels.size()[0]
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LinkMetrics {
+    /// Fraction of reconstructions the judge labels with TX's true label.
+    pub accuracy: f64,
+    /// Mean squared error per pixel, reconstruction clamped to [0, 1].
+    pub mse: f64,
+    /// 10·log10(1 / mse).
+    pub psnr_db: f64,
+    /// Codebook usage of TX's transmitted indices.
+    pub usage: CodebookUsage,
+    pub images: usize,
+}
+
+const CHUNK: i64 = 500;
+
+/// Evaluates TX -> RX on `test` (images of TX's data), judged by `judge`.
+pub fn evaluate_link(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, test: &TestBatch, rng: &mut ChaCha8Rng) -> LinkMetrics {
+    let n = test.len();
+    let k = tx.profile.model.codebook_size;
+    let mut correct = 0i64;
+    let mut sq_err = 0f64;
+    let mut all_idx: Vec<i64> = Vec::with_capacity((n * 64) as usize);
+    tch::no_grad(|| {
+        let mut start = 0;
+        while start < n {
+            let len = CHUNK.min(n - start);
+            let x = test.images.narrow(0, start, len);
+            let y = test.labels.narrow(0, start, len);
+            let idx = tx.codebook.quantize(&tx.flat_latents(&x));
+            let mut sent: Vec<i64> = Vec::try_from(&idx).expect("indices are i64");
+            all_idx.extend_from_slice(&sent);
+            apply_channel(&tx.profile.channel, k, &mut sent, rng);
+            // RX reads the received indices in *its own* codebook.
+            let rows = rx.codebook.lookup(&Tensor::from_slice(&sent));
+            let x_hat = rx.decoder.forward(&rx.grid(&rows)).clamp(0.0, 1.0);
+            sq_err += (&x_hat - &x).square().sum(Kind::Double).double_value(&[]);
+            let pred = judge.forward(&x_hat).argmax(1, false);
+            correct += pred.eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+            start += len;
+        }
+    });
+    let pixels = test.images.numel() as f64;
+    let mse = sq_err / pixels;
+    LinkMetrics {
+        accuracy: correct as f64 / n as f64,
+        mse,
+        psnr_db: 10.0 * (1.0 / mse.max(1e-12)).log10(),
+        usage: usage(&all_idx, k as usize),
+        images: n as usize,
+    }
+}
+
+/// Accuracy of a classifier on clean images.
+pub fn classifier_accuracy(c: &Classifier, test: &TestBatch) -> f64 {
+    let n = test.len();
+    let mut correct = 0i64;
+    tch::no_grad(|| {
+        let mut start = 0;
+        while start < n {
+            let len = CHUNK.min(n - start);
+            let pred = c.forward(&test.images.narrow(0, start, len)).argmax(1, false);
+            correct += pred.eq_tensor(&test.labels.narrow(0, start, len)).sum(Kind::Int64).int64_value(&[]);
+            start += len;
+        }
+    });
+    correct as f64 / n as f64
+}

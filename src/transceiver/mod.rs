@@ -1,0 +1,31 @@
+//! The neural transceiver: a VQ-VAE "DeepJSCC" link.
+//!
+//! ```text
+//! image --encoder θ--> latents z_e (8x8xD) --codebook--> indices (64 of log2 K bits)
+//!       --channel ε--> received indices --codebook lookup--> z_q --decoder φ (L layers)--> image
+//! ```
+//! A classifier at the receiver judges reconstructions. A transceiver is
+//! trained end to end *through its own channel*, so its decoder expects the
+//! codebook and the noise it was trained with; two transceivers trained apart
+//! share neither, which is the semantic misalignment SLF repairs.
+
+mod checkpoint;
+mod classifier;
+mod channel;
+mod codebook;
+mod config;
+mod layers;
+mod link;
+mod model;
+mod train;
+
+pub use channel::{apply_channel, ChannelKind, ChannelSpec};
+pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointError, CheckpointMeta, checkpoint_paths, is_up_to_date};
+pub use classifier::Classifier;
+pub use codebook::{Codebook, CodebookUsage};
+pub use config::{ModelConfig, Profile, TrainConfig, DataSpec};
+pub use layers::{Conv, ConvKind};
+pub use link::{evaluate_link, LinkMetrics, TestBatch};
+pub use model::{Decoder, Encoder, Transceiver};
+pub use train::{adam, test_batch, train_classifier, train_profile, vq_step, Progress, TrainError, TrainReport};
+pub use link::classifier_accuracy;

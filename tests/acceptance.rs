@@ -1,0 +1,52 @@
+//! Acceptance of the shipped transceivers on the real MNIST test set (10,000
+//! images, needs SLFSIM_DATA): matched pairs understand each other, pairs
+//! trained apart (same data and channel, other seed) do not.
+
+mod common;
+use common::*;
+
+use slfsim::transceiver::{evaluate_link, is_up_to_date, load_checkpoint, test_batch, LinkMetrics, Transceiver};
+
+fn link(tx: &Transceiver, rx: &Transceiver, test: &slfsim::transceiver::TestBatch) -> LinkMetrics {
+    let mut rng = slfsim::seed::stream(1, "eval-channel", &[tx.name(), rx.name()]);
+    evaluate_link(tx, rx, &rx.classifier, test, &mut rng)
+}
+
+#[test]
+fn shipped_checkpoints_are_up_to_date() {
+    for f in ["scenarios/quickstart.ron", "scenarios/transceivers.ron"] {
+        let sc = slfsim::scenario::load(&root().join(f)).unwrap();
+        for p in &sc.profiles {
+            assert!(is_up_to_date(&root().join(&sc.models_dir), p), "{f}: checkpoint of {} is missing or stale; run `make train`", p.name);
+        }
+    }
+}
+
+#[test]
+fn matched_pairs_align_and_seeds_misalign_on_real_mnist() {
+    tch::set_num_threads(2);
+    let data = full_data();
+    let sc = slfsim::scenario::load(&root().join("scenarios/transceivers.ron")).unwrap();
+    let models: Vec<Transceiver> =
+        sc.profiles.iter().map(|p| load_checkpoint(&root().join(&sc.models_dir), p).unwrap_or_else(|e| panic!("{e}")).0).collect();
+    let test = test_batch(&sc.profiles[0], &data, 10_000).unwrap();
+    assert_eq!(test.len(), 10_000, "SLFSIM_DATA must hold the full MNIST test set");
+    let mut report = String::new();
+    for tx in &models {
+        let eps = tx.profile.channel.epsilon;
+        let matched = link(tx, tx, &test);
+        let bar = if eps == 0.0 { 0.95 } else { 0.90 };
+        report += &format!("{} matched: acc {:.4} mse {:.5}\n", tx.name(), matched.accuracy, matched.mse);
+        assert!(matched.accuracy >= bar, "{}: matched accuracy {:.4} < {bar}", tx.name(), matched.accuracy);
+        // Same data, same channel, another seed: misaligned.
+        for rx in models.iter().filter(|rx| rx.profile.channel == tx.profile.channel && rx.name() != tx.name()) {
+            let cross = link(tx, rx, &test);
+            let rx_matched = link(rx, rx, &test);
+            report += &format!("  -> {}: acc {:.4} mse {:.5}\n", rx.name(), cross.accuracy, cross.mse);
+            assert!(cross.accuracy <= 0.40, "{} -> {}: accuracy {:.4} > 0.40", tx.name(), rx.name(), cross.accuracy);
+            let floor = 3.0 * matched.mse.max(rx_matched.mse);
+            assert!(cross.mse >= floor, "{} -> {}: mse {:.5} < 3x matched {:.5}", tx.name(), rx.name(), cross.mse, floor / 3.0);
+        }
+    }
+    println!("{report}");
+}
