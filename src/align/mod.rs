@@ -1,6 +1,11 @@
-//! Alignment between transceivers trained apart. For now: measuring
-//! misalignment (the `none` method) as a map over every (TX, RX) pair.
+//! Alignment between transceivers trained apart: measuring misalignment (the
+//! map over all pairs), the SLF method and its baselines, and their costs.
 
+pub mod cost;
 mod map;
+mod method;
+mod slf;
 
 pub use map::{misalignment_map, MisalignmentMap, PairMetrics};
+pub use method::{FreezeSide, Method};
+pub use slf::{align, split_learning_step_bytes, upload_payload, AlignInputs, AlignResult, Budget, CurvePoint, Judge, Judged};

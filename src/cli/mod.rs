@@ -1,6 +1,7 @@
 //! The command line. Thin: every command parses its arguments, calls the
 //! library, prints a short summary and where the results are.
 
+mod align;
 mod eval;
 mod progress;
 mod train;
@@ -34,6 +35,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Evaluate every (TX, RX) pair of a scenario's profiles: the misalignment map.
     Eval(eval::EvalArgs),
+    /// Align one TX with one RX (SLF or a baseline) and measure before/after and costs.
+    Align(align::AlignArgs),
 }
 
 pub struct Ctx {
@@ -55,6 +58,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Check { files } => check(&files),
         Command::Train(args) => train::run(&ctx, args),
         Command::Eval(args) => eval::run(&ctx, args),
+        Command::Align(args) => align::run(&ctx, args),
     }
 }
 

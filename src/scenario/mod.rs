@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::align::cost::CostParams;
+use crate::align::Budget;
 use crate::data::Partition;
 use crate::transceiver::Profile;
 
@@ -25,6 +27,17 @@ pub struct Scenario {
     pub profiles: Vec<Profile>,
     #[serde(default)]
     pub eval: EvalConfig,
+    /// Defaults of `slfsim align`: fine-tuning budget and link/compute costs.
+    #[serde(default)]
+    pub align: AlignConfig,
+}
+
+/// How alignments are run and costed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlignConfig {
+    pub budget: Budget,
+    pub cost: CostParams,
 }
 
 fn default_models_dir() -> PathBuf {
@@ -127,6 +140,17 @@ impl Scenario {
             if t.eval_images == 0 {
                 return Err((format!("{at}.train.eval_images"), "must be >= 1".into()));
             }
+        }
+        self.align.cost.validate().map_err(|e| nested("align.cost", e))?;
+        let b = &self.align.budget;
+        if b.batch_size == 0 {
+            return Err(("align.budget.batch_size".into(), "must be >= 1".into()));
+        }
+        if !(b.learning_rate > 0.0 && b.learning_rate.is_finite()) {
+            return Err(("align.budget.learning_rate".into(), format!("{} must be > 0", b.learning_rate)));
+        }
+        if b.curve_images == 0 {
+            return Err(("align.budget.curve_images".into(), "must be >= 1".into()));
         }
         if self.eval.test_images == 0 {
             return Err(("eval.test_images".into(), "must be >= 1".into()));

@@ -30,6 +30,10 @@ impl Classifier {
         Classifier { convs, hidden, out }
     }
 
+    pub fn deep_clone(&self) -> Classifier {
+        Classifier { convs: self.convs.iter().map(Conv::deep_clone).collect(), hidden: self.hidden.deep_clone(), out: self.out.deep_clone() }
+    }
+
     /// Class logits (B, 10) for images (B, C, 32, 32).
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let mut h = x.shallow_clone();

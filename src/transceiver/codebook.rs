@@ -29,6 +29,10 @@ impl Codebook {
         Codebook { weight: Tensor::zeros([k, d], (Kind::Float, tch::Device::Cpu)).set_requires_grad(true) }
     }
 
+    pub fn deep_clone(&self) -> Codebook {
+        Codebook { weight: self.weight.detach().copy().set_requires_grad(true) }
+    }
+
     pub fn size(&self) -> i64 {
         self.weight.size()[0]
     }

@@ -101,6 +101,9 @@ impl Linear {
             bias: uniform(&[out], bound, rng).set_requires_grad(true),
         }
     }
+    pub fn deep_clone(&self) -> Linear {
+        Linear { weight: self.weight.detach().copy().set_requires_grad(true), bias: self.bias.detach().copy().set_requires_grad(true) }
+    }
     pub fn forward(&self, x: &Tensor) -> Tensor {
         x.linear(&self.weight, Some(&self.bias))
     }

@@ -26,6 +26,10 @@ impl Encoder {
         Encoder { layers }
     }
 
+    pub fn deep_clone(&self) -> Encoder {
+        Encoder { layers: self.layers.iter().map(Conv::deep_clone).collect() }
+    }
+
     /// Latents z_e (B, D, g, g).
     pub fn forward(&self, x: &Tensor) -> Tensor {
         let last = self.layers.len() - 1;
@@ -106,6 +110,17 @@ impl Transceiver {
             codebook: Codebook::new(cfg.codebook_size, cfg.latent_dim),
             decoder,
             classifier,
+        }
+    }
+
+    /// A deep copy with fresh, trainable storage.
+    pub fn deep_clone(&self) -> Transceiver {
+        Transceiver {
+            profile: self.profile.clone(),
+            encoder: self.encoder.deep_clone(),
+            codebook: self.codebook.deep_clone(),
+            decoder: self.decoder.deep_clone(),
+            classifier: self.classifier.deep_clone(),
         }
     }
 

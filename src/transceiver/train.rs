@@ -48,8 +48,9 @@ pub struct TrainReport {
 /// Progress callback: (phase, step, total).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
-/// The profile's local training images as one tensor (N, C, 32, 32) and labels (N,).
-fn local_data(profile: &Profile, data_dir: &Path) -> Result<(Tensor, Tensor, usize), TrainError> {
+/// The profile's local training images as one tensor (N, C, 32, 32), labels
+/// (N,) and their count: the data that never leaves the user.
+pub fn local_data(profile: &Profile, data_dir: &Path) -> Result<(Tensor, Tensor, usize), TrainError> {
     let set = data::load_cached(data_dir, profile.data.dataset, Split::Train, profile.data.color)?;
     let mut rng = stream(profile.seed, "partition", &[]);
     let idx = data::select(&set.labels, 10, &profile.data.partition, &mut rng)?;

@@ -1,0 +1,208 @@
+//! The cost model: bytes on the air and FLOPs of fine-tuning, per layer, and
+//! the recovery time T = T_download + T_compute + T_upload they imply.
+//!
+//! Per sample, f32 parameters:
+//! - conv forward FLOPs = 2 · C_out · H_out · W_out · C_in · k²;
+//!   transposed conv = 2 · C_in · H_in · W_in · C_out · k²;
+//! - backward: the input gradient (≈ forward) is needed by every layer between
+//!   the loss and the encoder's first layer (the encoder always trains, so all
+//!   decoder layers need it); the weight gradient (≈ forward) only by
+//!   trainable layers;
+//! - nearest-codeword search: 2 · K · D per latent (forward only).
+//! Biases and activations are ignored: they are a few per cent at most.
+
+use serde::{Deserialize, Serialize};
+
+use crate::transceiver::{ConvKind, ModelConfig};
+
+pub const BYTES_PER_PARAM: u64 = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Encoder,
+    Codebook,
+    Decoder,
+}
+
+/// One weight layer: its parameters and forward FLOPs per sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerCost {
+    pub part: Part,
+    pub index: usize,
+    pub params: u64,
+    pub forward_flops: u64,
+    /// Values in the layer's output per sample (activations crossing a cut).
+    pub output_values: u64,
+}
+
+fn conv(part: Part, index: usize, kind: ConvKind, c_in: i64, c_out: i64, k: i64, side_in: i64, side_out: i64) -> LayerCost {
+    let macs_side = match kind {
+        ConvKind::Conv => side_out * side_out,
+        ConvKind::Transpose => side_in * side_in,
+    };
+    LayerCost {
+        part,
+        index,
+        params: (c_in * c_out * k * k + c_out) as u64,
+        forward_flops: (2 * c_in * c_out * k * k * macs_side) as u64,
+        output_values: (c_out * side_out * side_out) as u64,
+    }
+}
+
+/// Per-layer costs of a transceiver for 32x32 images: encoder layers, the
+/// codebook, then the L decoder layers (index 0 = input side).
+pub fn layer_costs(cfg: &ModelConfig, image_channels: i64) -> Vec<LayerCost> {
+    let mut v = Vec::new();
+    let mut side = 32;
+    let mut c_in = image_channels;
+    for (i, &c) in cfg.encoder_channels.iter().enumerate() {
+        v.push(conv(Part::Encoder, i, ConvKind::Conv, c_in, c, 4, side, side / 2));
+        side /= 2;
+        c_in = c;
+    }
+    let n = cfg.encoder_channels.len();
+    v.push(conv(Part::Encoder, n, ConvKind::Conv, c_in, cfg.latent_dim, 1, side, side));
+    let (k, d, g) = (cfg.codebook_size, cfg.latent_dim, side);
+    v.push(LayerCost { part: Part::Codebook, index: 0, params: (k * d) as u64, forward_flops: (2 * k * d * g * g) as u64, output_values: (d * g * g) as u64 });
+    let ch = &cfg.decoder_channels;
+    v.push(conv(Part::Decoder, 0, ConvKind::Conv, d, ch[0], 3, side, side));
+    for (i, w) in ch.windows(2).enumerate() {
+        v.push(conv(Part::Decoder, i + 1, ConvKind::Transpose, w[0], w[1], 4, side, side * 2));
+        side *= 2;
+    }
+    v.push(conv(Part::Decoder, ch.len(), ConvKind::Conv, *ch.last().unwrap(), image_channels, 3, side, side));
+    v
+}
+
+/// Which parameters a fine-tuning trains: the encoder always; the codebook
+/// and each decoder layer as flagged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trainable {
+    pub codebook: bool,
+    /// One flag per decoder layer, input side first.
+    pub decoder: Vec<bool>,
+}
+
+/// FLOPs of one fine-tuning step per sample (forward + backward).
+pub fn step_flops_per_sample(layers: &[LayerCost], t: &Trainable) -> u64 {
+    let mut total = 0;
+    for l in layers {
+        total += l.forward_flops;
+        let (input_grad, weight_grad) = match l.part {
+            // The first encoder layer's input is the image: no input gradient.
+            Part::Encoder => (l.index > 0, true),
+            // The straight-through estimator bypasses the search; the
+            // codebook's own gradient is a D-vector per latent (negligible).
+            Part::Codebook => (false, false),
+            Part::Decoder => (true, t.decoder[l.index]),
+        };
+        total += l.forward_flops * (input_grad as u64 + weight_grad as u64);
+    }
+    total
+}
+
+/// Parameter bytes of the decoder layers flagged in `which` (+ the codebook).
+pub fn decoder_bytes(layers: &[LayerCost], which: &[bool], codebook: bool) -> u64 {
+    layers
+        .iter()
+        .filter(|l| match l.part {
+            Part::Decoder => which[l.index],
+            Part::Codebook => codebook,
+            Part::Encoder => false,
+        })
+        .map(|l| l.params * BYTES_PER_PARAM)
+        .sum()
+}
+
+/// The network and compute a recovery runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CostParams {
+    /// RX -> TX link rate, bit/s.
+    pub down_bps: f64,
+    /// TX -> RX link rate, bit/s.
+    pub up_bps: f64,
+    /// One-way latency, seconds.
+    pub latency_s: f64,
+    /// TX's fine-tuning compute budget, FLOP/s.
+    pub tx_flops_per_s: f64,
+    /// RX's compute budget (used by split learning, whose decoder stays at RX).
+    pub rx_flops_per_s: f64,
+}
+
+impl Default for CostParams {
+    /// A 20/10 Mbit/s link with 10 ms latency and 50 GFLOP/s devices.
+    fn default() -> Self {
+        CostParams { down_bps: 20e6, up_bps: 10e6, latency_s: 0.010, tx_flops_per_s: 50e9, rx_flops_per_s: 50e9 }
+    }
+}
+
+impl CostParams {
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [("down_bps", self.down_bps), ("up_bps", self.up_bps), ("tx_flops_per_s", self.tx_flops_per_s), ("rx_flops_per_s", self.rx_flops_per_s)] {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(format!("{name}: {v} must be > 0"));
+            }
+        }
+        if !(self.latency_s >= 0.0 && self.latency_s.is_finite()) {
+            return Err(format!("latency_s: {} must be >= 0", self.latency_s));
+        }
+        Ok(())
+    }
+}
+
+/// Seconds to move `bytes` over a link (latency + serialisation); 0 bytes cost nothing.
+pub fn transfer_s(bytes: u64, bps: f64, latency_s: f64) -> f64 {
+    if bytes == 0 {
+        0.0
+    } else {
+        latency_s + 8.0 * bytes as f64 / bps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conv_flops_match_hand_computation() {
+        let cfg = ModelConfig::default();
+        let l = layer_costs(&cfg, 1);
+        // Encoder layer 0: conv 1->32, k4 s2, 32x32 -> 16x16:
+        // 2 · C_out(32) · H_out(16) · W_out(16) · C_in(1) · k²(16) = 262,144.
+        assert_eq!(l[0].forward_flops, 2 * 32 * 16 * 16 * 16);
+        assert_eq!(l[0].params, 32 * 16 + 32);
+        // Encoder layer 1: conv 32->64, k4 s2, 16 -> 8: 2·64·8·8·32·16 = 4,194,304.
+        assert_eq!(l[1].forward_flops, 4_194_304);
+        // Decoder layer 1: conv-transpose 64->64, k4 s2, 8 -> 16: 2·64·8·8·64·16 = 8,388,608.
+        let d1 = l.iter().find(|x| x.part == Part::Decoder && x.index == 1).unwrap();
+        assert_eq!(d1.forward_flops, 8_388_608);
+        assert_eq!(d1.params, 64 * 64 * 16 + 64);
+        // Decoder layer 3 (L = 4): conv 32->1, k3, 32x32: 2·1·32·32·32·9 = 589,824.
+        let d3 = l.iter().find(|x| x.part == Part::Decoder && x.index == 3).unwrap();
+        assert_eq!(d3.forward_flops, 589_824);
+        assert_eq!(l.iter().filter(|x| x.part == Part::Decoder).count(), cfg.decoder_layers());
+    }
+
+    #[test]
+    fn step_flops_and_upload_shrink_with_each_frozen_layer() {
+        let cfg = ModelConfig::default();
+        let l = layer_costs(&cfg, 1);
+        let big_l = cfg.decoder_layers();
+        let mut prev = (u64::MAX, u64::MAX);
+        for frozen in 0..=big_l {
+            let flags: Vec<bool> = (0..big_l).map(|i| i < big_l - frozen).collect();
+            let f = step_flops_per_sample(&l, &Trainable { codebook: true, decoder: flags.clone() });
+            let b = decoder_bytes(&l, &flags, true);
+            assert!(f < prev.0 && b < prev.1, "ℓ={frozen}: flops {f}, bytes {b}");
+            prev = (f, b);
+        }
+    }
+
+    #[test]
+    fn transfer_time_is_latency_plus_serialisation() {
+        assert_eq!(transfer_s(0, 1e6, 0.5), 0.0);
+        assert!((transfer_s(125_000, 1e6, 0.01) - 1.01).abs() < 1e-12);
+    }
+}

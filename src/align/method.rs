@@ -1,0 +1,101 @@
+//! Alignment methods, one interface: which parameters TX fine-tunes, what
+//! crosses the link, and what it costs.
+
+use serde::{Deserialize, Serialize};
+
+use super::cost::Trainable;
+
+/// Which end of decoder φ the ℓ frozen layers sit at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FreezeSide {
+    /// The last ℓ layers (output side): the paper's default.
+    #[default]
+    Output,
+    /// The first ℓ layers (input side, next to the codebook).
+    Input,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The misaligned pair as met: no exchange.
+    None,
+    /// Split learning with layer freezing: TX downloads RX's decoder φ_j and
+    /// codebook, freezes ℓ layers, fine-tunes encoder θ_i, codebook and the
+    /// unfrozen layers, uploads the unfrozen layers and the codebook.
+    Slf { freeze: usize, side: FreezeSide },
+    /// All decoder layers frozen; only TX's encoder (and optionally the codebook) adapts.
+    EncoderOnly { codebook: bool },
+    /// Vanilla (U-shaped) split learning: φ stays at RX; every step sends
+    /// activations up and gradients down. Learns exactly like `slf` with ℓ = 0.
+    SplitLearning,
+    /// Train a new transceiver from scratch at TX and upload its whole decoder and codebook.
+    Retrain,
+}
+
+impl Method {
+    /// Short name for tables and file names, e.g. `slf-l2`.
+    pub fn label(&self) -> String {
+        match self {
+            Method::None => "none".into(),
+            Method::Slf { freeze, side: FreezeSide::Output } => format!("slf-l{freeze}"),
+            Method::Slf { freeze, side: FreezeSide::Input } => format!("slf-in-l{freeze}"),
+            Method::EncoderOnly { codebook: true } => "encoder-only+codebook".into(),
+            Method::EncoderOnly { codebook: false } => "encoder-only".into(),
+            Method::SplitLearning => "split-learning".into(),
+            Method::Retrain => "retrain".into(),
+        }
+    }
+
+    /// ℓ, the number of frozen decoder layers (None where it does not apply).
+    pub fn freeze(&self, big_l: usize) -> Option<usize> {
+        match self {
+            Method::Slf { freeze, .. } => Some(*freeze),
+            Method::EncoderOnly { .. } => Some(big_l),
+            Method::SplitLearning | Method::Retrain => Some(0),
+            Method::None => None,
+        }
+    }
+
+    /// What TX trains, for a decoder of `big_l` layers.
+    pub fn trainable(&self, big_l: usize) -> Trainable {
+        match *self {
+            Method::None => Trainable { codebook: false, decoder: vec![false; big_l] },
+            Method::Slf { freeze, side } => Trainable {
+                codebook: true,
+                decoder: (0..big_l)
+                    .map(|i| match side {
+                        FreezeSide::Output => i < big_l.saturating_sub(freeze),
+                        FreezeSide::Input => i >= freeze,
+                    })
+                    .collect(),
+            },
+            Method::EncoderOnly { codebook } => Trainable { codebook, decoder: vec![false; big_l] },
+            Method::SplitLearning | Method::Retrain => Trainable { codebook: true, decoder: vec![true; big_l] },
+        }
+    }
+
+    pub fn validate(&self, big_l: usize) -> Result<(), String> {
+        match self {
+            Method::Slf { freeze, .. } if *freeze > big_l => Err(format!("freeze: ℓ = {freeze} > L = {big_l} decoder layers")),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freezing_flags_follow_side_and_count() {
+        let t = Method::Slf { freeze: 1, side: FreezeSide::Output }.trainable(4);
+        assert_eq!(t.decoder, vec![true, true, true, false]);
+        let t = Method::Slf { freeze: 1, side: FreezeSide::Input }.trainable(4);
+        assert_eq!(t.decoder, vec![false, true, true, true]);
+        assert_eq!(Method::Slf { freeze: 0, side: FreezeSide::Output }.trainable(4).decoder, vec![true; 4]);
+        assert_eq!(Method::Slf { freeze: 4, side: FreezeSide::Output }.trainable(4).decoder, vec![false; 4]);
+        assert!(Method::Slf { freeze: 5, side: FreezeSide::Output }.validate(4).is_err());
+    }
+}
