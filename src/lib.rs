@@ -2,7 +2,7 @@
 //! (VQ-VAE DeepJSCC) and its repair by split learning with layer freezing (SLF).
 //!
 //! The modules follow the pipeline, and data flows one way through them:
-//! `data` -> `transceiver` -> `align` -> `scenario` -> `report` -> CLI.
+//! `data` -> `transceiver` -> `align` -> `scenario` -> `study` -> `report` -> CLI.
 //! A lower module never imports a higher one.
 
 pub mod seed;
@@ -10,4 +10,5 @@ pub mod data;
 pub mod transceiver;
 pub mod align;
 pub mod scenario;
+pub mod study;
 pub mod report;

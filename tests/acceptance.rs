@@ -50,3 +50,28 @@ fn matched_pairs_align_and_seeds_misalign_on_real_mnist() {
     }
     println!("{report}");
 }
+
+#[test]
+fn slf_recovers_a_misaligned_pair_on_real_mnist() {
+    use slfsim::align::{align, cost::CostParams, AlignInputs, Budget, FreezeSide, Method};
+    use slfsim::transceiver::local_data;
+    tch::set_num_threads(2);
+    let data = full_data();
+    let sc = slfsim::scenario::load(&root().join("scenarios/transceivers.ron")).unwrap();
+    let models = root().join(&sc.models_dir);
+    let (ptx, prx) = (sc.profile("mnist_e0_s1").unwrap(), sc.profile("mnist_e0_s2").unwrap());
+    let tx = load_checkpoint(&models, ptx).unwrap().0;
+    let rx = load_checkpoint(&models, prx).unwrap().0;
+    let local = local_data(ptx, &data).unwrap().0;
+    let test = test_batch(ptx, &data, 2000).unwrap();
+    let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data };
+    let budget = Budget { steps: 300, eval_every: 100, curve_images: 200, ..Budget::default() };
+    let m = Method::Slf { freeze: 0, side: FreezeSide::Output };
+    let (r, _) = align(&tx, &rx, &m, &budget, &CostParams::default(), &inputs, 1).unwrap();
+    let gain = r.after.accuracy_rx - r.before.accuracy_rx;
+    let cut = 1.0 - r.after.mse / r.before.mse;
+    println!("slf ℓ=0 {} -> {}: accuracy {:.4} -> {:.4} (+{:.1} points), mse {:.5} -> {:.5} (-{:.1}%)",
+        r.tx, r.rx, r.before.accuracy_rx, r.after.accuracy_rx, 100.0 * gain, r.before.mse, r.after.mse, 100.0 * cut);
+    assert!(gain >= 0.60, "accuracy gain {gain:.3} < 60 points");
+    assert!(cut >= 0.85, "MSE cut {cut:.3} < 85%");
+}

@@ -5,6 +5,7 @@ mod align;
 mod eval;
 mod progress;
 mod train;
+mod two_user;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Align one TX with one RX (SLF or a baseline) and measure before/after and costs.
     Align(align::AlignArgs),
+    /// The paper's two-user study: SLF at every ℓ over replicate pairs; table and plots.
+    TwoUser(two_user::TwoUserArgs),
 }
 
 pub struct Ctx {
@@ -59,6 +62,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Train(args) => train::run(&ctx, args),
         Command::Eval(args) => eval::run(&ctx, args),
         Command::Align(args) => align::run(&ctx, args),
+        Command::TwoUser(args) => two_user::run(&ctx, args),
     }
 }
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::align::cost::CostParams;
 use crate::align::Budget;
+use crate::align::Method;
 use crate::data::Partition;
 use crate::transceiver::Profile;
 
@@ -30,6 +31,9 @@ pub struct Scenario {
     /// Defaults of `slfsim align`: fine-tuning budget and link/compute costs.
     #[serde(default)]
     pub align: AlignConfig,
+    /// The paper's two-user study (`slfsim two-user`).
+    #[serde(default)]
+    pub two_user: TwoUserConfig,
 }
 
 /// How alignments are run and costed.
@@ -57,6 +61,27 @@ impl Default for EvalConfig {
         EvalConfig { test_images: 2000 }
     }
 }
+
+/// The paper's two-user study: replicate pairs grouped by the kind of
+/// dissimilarity, and the methods run on each.
+/// One replicate pair of a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairSpec {
+    /// The kind of dissimilarity, e.g. "channel" or "mnist<-fashion"; rows are grouped by it.
+    pub study: String,
+    pub tx: String,
+    pub rx: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwoUserConfig {
+    pub pairs: Vec<PairSpec>,
+    /// Methods run on every pair (`none` is always run first as the reference).
+    pub methods: Vec<Method>,
+}
+
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -151,6 +176,21 @@ impl Scenario {
         }
         if b.curve_images == 0 {
             return Err(("align.budget.curve_images".into(), "must be >= 1".into()));
+        }
+        for (i, pair) in self.two_user.pairs.iter().enumerate() {
+            for (field, name) in [("tx", &pair.tx), ("rx", &pair.rx)] {
+                if self.profile(name).is_none() {
+                    return Err((format!("two_user.pairs[{i}].{field}"), format!("no profile named {name:?}")));
+                }
+            }
+            let (tx, rx) = (self.profile(&pair.tx).unwrap(), self.profile(&pair.rx).unwrap());
+            if tx.image_channels() != rx.image_channels() || tx.model != rx.model {
+                return Err((format!("two_user.pairs[{i}]"), format!("{} and {} have different model sizes or colour modes; they cannot be paired", tx.name, rx.name)));
+            }
+        }
+        for (i, m) in self.two_user.methods.iter().enumerate() {
+            let big_l = self.profiles[0].model.decoder_layers();
+            m.validate(big_l).map_err(|e| nested(&format!("two_user.methods[{i}]"), e))?;
         }
         if self.eval.test_images == 0 {
             return Err(("eval.test_images".into(), "must be >= 1".into()));

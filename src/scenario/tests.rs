@@ -64,16 +64,44 @@ fn rule_violations_name_the_field_path() {
     }
 }
 
-#[test]
-fn shipped_scenarios_are_valid() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
+fn ron_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "ron") {
-            load(&path).unwrap_or_else(|e| panic!("{e}"));
-            n += 1;
+        if path.is_dir() {
+            ron_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "ron") {
+            out.push(path);
         }
     }
-    assert!(n >= 1, "no scenarios in {}", dir.display());
+}
+
+#[test]
+fn shipped_scenarios_are_valid() {
+    let mut files = Vec::new();
+    ron_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
+    for f in &files {
+        load(f).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(files.len() >= 3, "only {} scenarios found", files.len());
+}
+
+#[test]
+fn two_user_and_align_sections_are_validated() {
+    let with = |section: &str| GOOD.replace("    ],
+)", &format!("    ],
+{section}
+)"));
+    let ok = with(r#"two_user: (pairs: [(study: "s", tx: "a", rx: "b")], methods: [slf(freeze: 2, side: output), retrain])"#);
+    // a and b differ in codebook size: they cannot be paired.
+    let e = parse(&ok, p()).unwrap_err().to_string();
+    assert!(e.contains("two_user.pairs[0]") && e.contains("cannot be paired"), "{e}");
+    let same = ok.replace("model: (codebook_size: 32)", "");
+    let sc = parse(&same, p()).unwrap();
+    assert_eq!(sc.two_user.methods.len(), 2);
+    let e = parse(&same.replace("rx: \"b\"", "rx: \"zz\""), p()).unwrap_err().to_string();
+    assert!(e.contains("two_user.pairs[0].rx") && e.contains("zz"), "{e}");
+    let e = parse(&same.replace("freeze: 2", "freeze: 5"), p()).unwrap_err().to_string();
+    assert!(e.contains("two_user.methods[0].freeze"), "{e}");
+    let e = parse(&with("align: (cost: (up_bps: -1.0))"), p()).unwrap_err().to_string();
+    assert!(e.contains("align.cost.up_bps"), "{e}");
 }
