@@ -10,5 +10,6 @@ pub mod data;
 pub mod transceiver;
 pub mod align;
 pub mod scenario;
+pub mod sim;
 pub mod study;
 pub mod report;

@@ -8,7 +8,7 @@ use slfsim::align::{align, AlignInputs, FreezeSide, Method};
 use slfsim::report::{line_chart, text_table, write_json_atomic, Series};
 use slfsim::transceiver::{load_checkpoint, local_data, test_batch};
 
-use super::{load_scenario, out_dir, Ctx};
+use super::{load_scenario, Ctx, Paths};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum MethodArg {
@@ -57,10 +57,8 @@ pub struct AlignArgs {
     /// Also write the JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long)]
-    models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    paths: Paths,
 }
 
 pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
@@ -94,7 +92,7 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     if args.target_accuracy.is_some() {
         budget.target_accuracy = args.target_accuracy;
     }
-    let models_dir = args.models_dir.unwrap_or_else(|| sc.models_dir.clone());
+    let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
     let (tx, _) = load_checkpoint(&models_dir, ptx)?;
     let (rx, _) = load_checkpoint(&models_dir, prx)?;
@@ -103,7 +101,7 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data_dir };
     let (res, _) = align(&tx, &rx, &method, &budget, &sc.align.cost, &inputs, args.seed.unwrap_or(sc.seed))?;
 
-    let out = out_dir(args.out, &sc.name);
+    let out = args.paths.out(&sc);
     let stem = format!("align_{}_{}_{}", res.tx, res.rx, res.method);
     let path = out.join(format!("{stem}.json"));
     write_json_atomic(&path, &res)?;

@@ -8,7 +8,7 @@ use slfsim::align::misalignment_map;
 use slfsim::report::{heatmap, text_table, write_json_atomic, Heatmap};
 use slfsim::transceiver::{load_checkpoint, test_batch};
 
-use super::{load_scenario, out_dir, progress, Ctx};
+use super::{load_scenario, progress, Ctx, Paths};
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -16,17 +16,13 @@ pub struct EvalArgs {
     /// Also write the JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Output folder (default: output/<scenario name>).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Checkpoint folder (default: the scenario's models_dir).
-    #[arg(long)]
-    models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    paths: Paths,
 }
 
 pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
     let sc = load_scenario(&args.scenario)?;
-    let models_dir = args.models_dir.unwrap_or_else(|| sc.models_dir.clone());
+    let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
     let mut models = Vec::new();
     let mut tests = Vec::new();
@@ -42,7 +38,7 @@ pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
     });
     pb.finish_and_clear();
 
-    let out = out_dir(args.out, &sc.name);
+    let out = args.paths.out(&sc);
     let json_path = out.join("misalignment.json");
     write_json_atomic(&json_path, &map)?;
     if let Some(p) = &args.json {

@@ -78,9 +78,24 @@ pub fn load_scenario(path: &Path) -> Result<slfsim::scenario::Scenario> {
     Ok(slfsim::scenario::load(path)?)
 }
 
-/// Output folder of a scenario: `--out` or `output/<scenario name>`.
-pub fn out_dir(out: Option<PathBuf>, scenario: &str) -> PathBuf {
-    out.unwrap_or_else(|| Path::new("output").join(scenario))
+/// Where a command reads checkpoints and writes its results.
+#[derive(clap::Args, Debug)]
+pub struct Paths {
+    /// Output folder (default: output/<scenario name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Checkpoint folder (default: the scenario's models_dir).
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+}
+
+impl Paths {
+    pub fn out(&self, sc: &slfsim::scenario::Scenario) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| Path::new("output").join(&sc.name))
+    }
+    pub fn models(&self, sc: &slfsim::scenario::Scenario) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(|| sc.models_dir.clone())
+    }
 }
 
 pub fn main() -> i32 {

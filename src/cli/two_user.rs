@@ -8,7 +8,7 @@ use clap::Args;
 use slfsim::report::{line_chart, text_table, write_atomic, write_csv_atomic, Series};
 use slfsim::study::{run_two_user, summarise, Spread, SummaryRow};
 
-use super::{load_scenario, out_dir, progress, Ctx};
+use super::{load_scenario, progress, Ctx, Paths};
 
 #[derive(Args, Debug)]
 pub struct TwoUserArgs {
@@ -16,10 +16,8 @@ pub struct TwoUserArgs {
     /// Fine-tuning steps per alignment (default: the scenario's align.budget.steps).
     #[arg(long)]
     steps: Option<usize>,
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long)]
-    models_dir: Option<PathBuf>,
+    #[command(flatten)]
+    paths: Paths,
 }
 
 fn pm(s: &Spread, digits: usize) -> String {
@@ -33,7 +31,7 @@ pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
     if let Some(s) = args.steps {
         budget.steps = s;
     }
-    let models_dir = args.models_dir.unwrap_or_else(|| sc.models_dir.clone());
+    let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
     let pb = progress::bar(0, "alignments");
     let rows = run_two_user(&sc.two_user, &sc.profiles, &models_dir, &data_dir, sc.eval.test_images, &budget, &sc.align.cost, sc.seed, |done, total, what| {
@@ -43,7 +41,7 @@ pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
     })?;
     pb.finish_and_clear();
     let summary = summarise(&rows);
-    let out = out_dir(args.out, &sc.name);
+    let out = args.paths.out(&sc);
 
     // Per-run CSV.
     let runs: Vec<Vec<String>> = rows

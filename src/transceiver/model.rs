@@ -8,6 +8,19 @@ use super::codebook::Codebook;
 use super::config::{ModelConfig, Profile};
 use super::layers::{Conv, ConvKind};
 
+/// Applies `layers` in order with a ReLU between them (none after the last).
+fn relu_chain(layers: &[Conv], x: &Tensor) -> Tensor {
+    let last = layers.len() - 1;
+    let mut h = x.shallow_clone();
+    for (i, l) in layers.iter().enumerate() {
+        h = l.forward(&h);
+        if i != last {
+            h = h.relu();
+        }
+    }
+    h
+}
+
 /// Encoder θ: stride-2 k4 convs (ReLU) then a k1 conv to D latent channels.
 #[derive(Debug)]
 pub struct Encoder {
@@ -32,15 +45,7 @@ impl Encoder {
 
     /// Latents z_e (B, D, g, g).
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let last = self.layers.len() - 1;
-        let mut h = x.shallow_clone();
-        for (i, l) in self.layers.iter().enumerate() {
-            h = l.forward(&h);
-            if i != last {
-                h = h.relu();
-            }
-        }
-        h
+        relu_chain(&self.layers, x)
     }
 }
 
@@ -66,15 +71,7 @@ impl Decoder {
 
     /// Reconstruction (B, C, 32, 32), unclamped.
     pub fn forward(&self, z: &Tensor) -> Tensor {
-        let last = self.layers.len() - 1;
-        let mut h = z.shallow_clone();
-        for (i, l) in self.layers.iter().enumerate() {
-            h = l.forward(&h);
-            if i != last {
-                h = h.relu();
-            }
-        }
-        h
+        relu_chain(&self.layers, z)
     }
 
     pub fn deep_clone(&self) -> Decoder {

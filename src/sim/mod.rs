@@ -1,0 +1,16 @@
+//! The simulation engine: a deterministic discrete-event core.
+//!
+//! - `queue`: the event queue. Time is integer nanoseconds (`SimTime`);
+//!   events pop in (time, insertion sequence) order, so runs replay exactly.
+//! - `network`: nodes joined by directed links; flows routed by latency share
+//!   link bandwidth max-min fairly (progressive filling), with exact
+//!   predicted finish times. See `NETWORK.md` for the algorithm.
+//!
+//! The engine knows nothing of transceivers or training: a caller pops
+//! events, activates and completes flows, and schedules what follows.
+
+pub mod network;
+pub mod queue;
+
+pub use network::{FlowDone, FlowId, Link, LinkId, LinkSpec, NetError, Network, Route};
+pub use queue::{ns_to_secs, secs_to_ns, EventQueue, QueueError, SimTime};
