@@ -45,8 +45,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let dir = parent_dir(path);
     std::fs::create_dir_all(&dir).map_err(|e| io_err(path, e))?;
     // The temp file is deleted when `tmp` is dropped, i.e. on every error path.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".slfsim-tmp-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".slfsim-tmp-");
+    // Results are for reading by others too (tempfile's default is 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut tmp = builder
         .tempfile_in(&dir)
         .map_err(|e| io_err(path, e))?;
     tmp.write_all(bytes).map_err(|e| io_err(path, e))?;

@@ -92,7 +92,11 @@ pub fn save_checkpoint(dir: &Path, model: &Transceiver, report: &TrainReport) ->
         weights_sha256: sha256_file(&tmp_w).map_err(io(&tmp_w))?,
         report: report.clone(),
     };
-    let mut tmp_m = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    let mut builder = tempfile::Builder::new();
+    // Checkpoints are shared files (tempfile's default mode is 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut tmp_m = builder.tempfile_in(dir).map_err(io(dir))?;
     let mut text = serde_json::to_string_pretty(&meta).expect("metadata serialises");
     text.push('\n');
     tmp_m.write_all(text.as_bytes()).map_err(io(&m))?;
