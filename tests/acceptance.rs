@@ -14,7 +14,7 @@ fn link(tx: &Transceiver, rx: &Transceiver, test: &slfsim::transceiver::TestBatc
 
 #[test]
 fn shipped_checkpoints_are_up_to_date() {
-    for f in ["scenarios/quickstart.ron", "scenarios/transceivers.ron"] {
+    for f in ["scenarios/quickstart.ron", "scenarios/transceivers.ron", "scenarios/paper/two_user.ron"] {
         let sc = slfsim::scenario::load(&root().join(f)).unwrap();
         for p in &sc.profiles {
             assert!(is_up_to_date(&root().join(&sc.models_dir), p), "{f}: checkpoint of {} is missing or stale; run `make train`", p.name);

@@ -138,3 +138,12 @@ fn bad_checkpoints_are_clear_errors() {
     let o = slfsim(&["eval", fs, "--data-dir", ds, "--models-dir", ms]);
     assert_clean_error(&o, &["t1.safetensors", "corrupt"]);
 }
+
+#[test]
+fn readme_scenario_example_is_valid() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split("## Scenario files").nth(1).expect("README has a Scenario files section");
+    let block = section.split("```ron\n").nth(1).and_then(|b| b.split("```").next()).expect("a ron block");
+    let sc = slfsim::scenario::parse(block, std::path::Path::new("README.md")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.two_user.methods.len(), 5);
+}

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
+use tch::{COptimizer, Tensor};
 
 use super::cost::{decoder_bytes, layer_costs, step_flops_per_sample, transfer_s, CostParams, LayerCost, Part};
 use super::method::Method;
@@ -157,6 +157,26 @@ fn assemble(tx: &Transceiver, rx: &Transceiver, method: &Method) -> Transceiver 
     m
 }
 
+/// TX's side of an SLF exchange, ready to step: the assembled transceiver
+/// (θ_i with RX's codebook and φ_j, frozen per `method`) and an Adam optimiser
+/// over exactly its trainable parameters. Each `vq_step` on it is one
+/// fine-tuning step on TX's data through TX's channel.
+pub fn start_finetune(tx: &Transceiver, rx: &Transceiver, method: &Method, lr: f64) -> Result<(Transceiver, COptimizer), tch::TchError> {
+    let m = assemble(tx, rx, method);
+    let t = method.trainable(m.decoder.layers.len());
+    let mut params: Vec<&Tensor> = m.encoder.layers.iter().flat_map(|l| l.params()).collect();
+    if t.codebook {
+        params.push(&m.codebook.weight);
+    }
+    for (l, &train) in m.decoder.layers.iter().zip(&t.decoder) {
+        if train {
+            params.extend(l.params());
+        }
+    }
+    let opt = adam(&params, lr)?;
+    Ok((m, opt))
+}
+
 /// Aligns TX with RX by `method`. Returns the measured result and the aligned
 /// transceiver (TX's encoder θ_i' with the codebook and decoder φ_ij RX now
 /// uses for TX's messages). Deterministic for a given seed and thread count;
@@ -196,18 +216,7 @@ pub fn align(
             (fresh, budget.steps, vec![point])
         }
         _ => {
-            let m = assemble(tx, rx, method);
-            let t = method.trainable(big_l);
-            let mut params: Vec<&Tensor> = m.encoder.layers.iter().flat_map(|l| l.params()).collect();
-            if t.codebook {
-                params.push(&m.codebook.weight);
-            }
-            for (l, &train) in m.decoder.layers.iter().zip(&t.decoder) {
-                if train {
-                    params.extend(l.params());
-                }
-            }
-            let opt = adam(&params, budget.learning_rate)?;
+            let (m, opt) = start_finetune(tx, rx, method, budget.learning_rate)?;
             let mut brng = stream(seed, "align-batches", &key);
             let mut nrng = stream(seed, "align-channel", &key);
             let n = inputs.local_images.size()[0];
