@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::method::Method;
 use crate::transceiver::{ConvKind, ModelConfig};
 
 pub const BYTES_PER_PARAM: u64 = 4;
@@ -161,6 +162,73 @@ pub fn transfer_s(bytes: u64, bps: f64, latency_s: f64) -> f64 {
     }
 }
 
+/// Bytes per step of U-shaped split learning (the loss needs TX's images, so
+/// TX keeps the loss): up the latents z and ∂L/∂x̂, down x̂ and ∂L/∂z.
+pub fn split_learning_step_bytes(layers: &[LayerCost], batch: u64) -> (u64, u64) {
+    let z = layers.iter().find(|l| l.part == Part::Codebook).map_or(0, |l| l.output_values);
+    let img = layers.iter().filter(|l| l.part == Part::Decoder).last().map_or(0, |l| l.output_values);
+    let per = |values: u64| values * batch * BYTES_PER_PARAM;
+    (per(z + img), per(img + z))
+}
+
+/// What one alignment costs, before any queueing: bytes each way, FLOPs and
+/// the three parts of the recovery time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MethodCost {
+    /// Totals, including split learning's per-step traffic.
+    pub download_bytes: u64,
+    pub upload_bytes: u64,
+    pub per_step_up_bytes: u64,
+    pub per_step_down_bytes: u64,
+    pub flops_per_step: u64,
+    pub download_s: f64,
+    pub compute_s: f64,
+    pub upload_s: f64,
+}
+
+/// Costs `steps` fine-tuning steps of `batch` samples by `method` for a
+/// transceiver of `cfg`. SLF and encoder-only download the whole decoder φ_j
+/// and codebook and upload what they trained; retrain uploads a whole new
+/// decoder; split learning moves the codebook once, then activations and
+/// gradients every step, and splits compute between TX (encoder) and RX (decoder).
+pub fn method_cost(cfg: &ModelConfig, image_channels: i64, method: &Method, steps: usize, batch: usize, p: &CostParams) -> MethodCost {
+    let layers = layer_costs(cfg, image_channels);
+    let big_l = cfg.decoder_layers();
+    let t = method.trainable(big_l);
+    let (steps, batch) = (steps as u64, batch as u64);
+    let flops_per_step = if matches!(method, Method::None) { 0 } else { step_flops_per_sample(&layers, &t) * batch };
+    let all = vec![true; big_l];
+    let (once_down, once_up, step_up, step_down) = match method {
+        Method::None => (0, 0, 0, 0),
+        Method::Slf { .. } | Method::EncoderOnly { .. } => (decoder_bytes(&layers, &all, true), decoder_bytes(&layers, &t.decoder, t.codebook), 0, 0),
+        Method::Retrain => (0, decoder_bytes(&layers, &all, true), 0, 0),
+        Method::SplitLearning => {
+            let (up, down) = split_learning_step_bytes(&layers, batch);
+            (decoder_bytes(&layers, &vec![false; big_l], true), 0, up, down)
+        }
+    };
+    let compute_s = match method {
+        Method::SplitLearning => {
+            // TX runs the encoder side, RX the decoder side.
+            let tx_side: Vec<LayerCost> = layers.iter().filter(|l| l.part != Part::Decoder).cloned().collect();
+            let tx_flops = step_flops_per_sample(&tx_side, &t) * batch;
+            let rx_flops = flops_per_step - tx_flops;
+            steps as f64 * (tx_flops as f64 / p.tx_flops_per_s + rx_flops as f64 / p.rx_flops_per_s)
+        }
+        _ => (flops_per_step * steps) as f64 / p.tx_flops_per_s,
+    };
+    MethodCost {
+        download_bytes: once_down + step_down * steps,
+        upload_bytes: once_up + step_up * steps,
+        per_step_up_bytes: step_up,
+        per_step_down_bytes: step_down,
+        flops_per_step,
+        download_s: transfer_s(once_down, p.down_bps, p.latency_s) + steps as f64 * transfer_s(step_down, p.down_bps, p.latency_s),
+        compute_s,
+        upload_s: transfer_s(once_up, p.up_bps, p.latency_s) + steps as f64 * transfer_s(step_up, p.up_bps, p.latency_s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +266,31 @@ mod tests {
             assert!(f < prev.0 && b < prev.1, "ℓ={frozen}: flops {f}, bytes {b}");
             prev = (f, b);
         }
+    }
+
+    #[test]
+    fn recovery_time_parts_by_hand() {
+        use crate::align::FreezeSide;
+        let cfg = ModelConfig::default();
+        let p = CostParams { down_bps: 8e6, up_bps: 4e6, latency_s: 0.01, tx_flops_per_s: 1e9, rx_flops_per_s: 2e9 };
+        let l = layer_costs(&cfg, 1);
+        let dec_params: u64 = l.iter().filter(|x| x.part != Part::Encoder).map(|x| x.params).sum();
+        let c = method_cost(&cfg, 1, &Method::Slf { freeze: 0, side: FreezeSide::Output }, 10, 64, &p);
+        // Download and upload: the whole decoder and codebook, 4 bytes a parameter.
+        assert_eq!(c.download_bytes, dec_params * 4);
+        assert_eq!(c.upload_bytes, dec_params * 4);
+        assert!((c.download_s - (0.01 + dec_params as f64 * 32.0 / 8e6)).abs() < 1e-12);
+        assert!((c.upload_s - (0.01 + dec_params as f64 * 32.0 / 4e6)).abs() < 1e-12);
+        assert!((c.compute_s - c.flops_per_step as f64 * 10.0 / 1e9).abs() < 1e-9);
+        // Split learning: no decoder on the air, but 64 x (z + image) floats each way per step.
+        let s = method_cost(&cfg, 1, &Method::SplitLearning, 10, 64, &p);
+        let per = 64 * (16 * 8 * 8 + 32 * 32) * 4;
+        assert_eq!((s.per_step_up_bytes, s.per_step_down_bytes), (per, per));
+        assert_eq!(s.upload_bytes, 10 * per);
+        assert_eq!(s.download_bytes, 64 * 16 * 4 + 10 * per);
+        assert_eq!(s.flops_per_step, c.flops_per_step, "same learning, same FLOPs");
+        assert!(s.compute_s < c.compute_s, "RX's faster compute takes the decoder side");
+        assert_eq!(method_cost(&cfg, 1, &Method::None, 10, 64, &p), MethodCost { download_bytes: 0, upload_bytes: 0, per_step_up_bytes: 0, per_step_down_bytes: 0, flops_per_step: 0, download_s: 0.0, compute_s: 0.0, upload_s: 0.0 });
     }
 
     #[test]

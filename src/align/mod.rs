@@ -8,4 +8,4 @@ mod slf;
 
 pub use map::{misalignment_map, MisalignmentMap, PairMetrics};
 pub use method::{FreezeSide, Method};
-pub use slf::{align, split_learning_step_bytes, start_finetune, upload_payload, AlignInputs, AlignResult, Budget, CurvePoint, Judge, Judged};
+pub use slf::{align, start_finetune, upload_payload, AlignInputs, AlignResult, Budget, CurvePoint, Judge, Judged};

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tch::{COptimizer, Tensor};
 
-use super::cost::{decoder_bytes, layer_costs, step_flops_per_sample, transfer_s, CostParams, LayerCost, Part};
+use super::cost::{method_cost, CostParams};
 use super::method::Method;
 use crate::seed::stream;
 use crate::transceiver::{adam, evaluate_link, train_profile, vq_step, TestBatch, TrainError, Transceiver};
@@ -243,31 +243,7 @@ pub fn align(
     };
     let after = if matches!(method, Method::None) { before } else { judge(&aligned, &aligned, tx, rx, inputs.test, seed) };
 
-    let layers = layer_costs(&tx.profile.model, tx.profile.image_channels());
-    let t = method.trainable(big_l);
-    let flops_per_step = if matches!(method, Method::None) { 0 } else { step_flops_per_sample(&layers, &t) * budget.batch_size as u64 };
-    let all = vec![true; big_l];
-    let (download_bytes, upload_bytes, up_step, down_step) = match method {
-        Method::None => (0, 0, 0, 0),
-        Method::Slf { .. } | Method::EncoderOnly { .. } => (decoder_bytes(&layers, &all, true), decoder_bytes(&layers, &t.decoder, t.codebook), 0, 0),
-        Method::Retrain => (0, decoder_bytes(&layers, &all, true), 0, 0),
-        Method::SplitLearning => {
-            let (up, down) = split_learning_step_bytes(&layers, budget.batch_size as u64);
-            // The codebook, which both sides need, goes down once.
-            (decoder_bytes(&layers, &vec![false; big_l], true), 0, up, down)
-        }
-    };
-    let (compute_s, per_step_comm_s) = match method {
-        Method::SplitLearning => {
-            let enc: u64 = layers.iter().filter(|l| l.part != Part::Decoder).map(|l| l.forward_flops * 3).sum::<u64>() * budget.batch_size as u64;
-            let dec = flops_per_step - enc.min(flops_per_step);
-            let comm = transfer_s(up_step, cost.up_bps, cost.latency_s) + transfer_s(down_step, cost.down_bps, cost.latency_s);
-            (steps as f64 * (enc as f64 / cost.tx_flops_per_s + dec as f64 / cost.rx_flops_per_s), steps as f64 * comm)
-        }
-        _ => (flops_per_step as f64 * steps as f64 / cost.tx_flops_per_s, 0.0),
-    };
-    let download_s = transfer_s(download_bytes, cost.down_bps, cost.latency_s);
-    let upload_s = transfer_s(upload_bytes, cost.up_bps, cost.latency_s) + per_step_comm_s;
+    let c = method_cost(&tx.profile.model, tx.profile.image_channels(), method, steps, budget.batch_size, cost);
     let result = AlignResult {
         tx: tx.name().into(),
         rx: rx.name().into(),
@@ -277,26 +253,17 @@ pub fn align(
         headline,
         before,
         after,
-        download_bytes,
-        upload_bytes: upload_bytes + up_step * steps as u64,
-        per_step_up_bytes: up_step,
-        per_step_down_bytes: down_step,
-        flops_per_step,
-        finetune_flops: flops_per_step * steps as u64,
-        download_s,
-        compute_s,
-        upload_s,
-        recovery_time_s: download_s + compute_s + upload_s,
+        download_bytes: c.download_bytes,
+        upload_bytes: c.upload_bytes,
+        per_step_up_bytes: c.per_step_up_bytes,
+        per_step_down_bytes: c.per_step_down_bytes,
+        flops_per_step: c.flops_per_step,
+        finetune_flops: c.flops_per_step * steps as u64,
+        download_s: c.download_s,
+        compute_s: c.compute_s,
+        upload_s: c.upload_s,
+        recovery_time_s: c.download_s + c.compute_s + c.upload_s,
         curve,
     };
     Ok((result, aligned))
-}
-
-/// Bytes per step of U-shaped split learning (the loss needs TX's images, so
-/// TX keeps the loss): up the latents z and ∂L/∂x̂, down x̂ and ∂L/∂z.
-pub fn split_learning_step_bytes(layers: &[LayerCost], batch: u64) -> (u64, u64) {
-    let z = layers.iter().find(|l| l.part == Part::Codebook).map(|l| l.output_values).unwrap_or(0);
-    let img = layers.iter().filter(|l| l.part == Part::Decoder).last().map(|l| l.output_values).unwrap_or(0);
-    let per = |values: u64| values * batch * super::cost::BYTES_PER_PARAM;
-    (per(z + img), per(img + z))
 }

@@ -72,6 +72,8 @@ pub fn run_two_user(
         for m in &methods {
             progress(rows.len(), total, &format!("{} {}", pair.study, m.label()));
             let (result, _) = align(&tx, &rx, m, budget, cost, &inputs, seed + replicate as u64)?;
+            tracing::info!(study = %pair.study, tx = %pair.tx, rx = %pair.rx, method = %result.method,
+                before = result.headline_accuracy(&result.before), after = result.headline_accuracy(&result.after), "aligned");
             rows.push(TwoUserRow { study: pair.study.clone(), replicate, result });
         }
     }
