@@ -100,7 +100,9 @@ impl Paths {
 
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("SLFSIM_LOG")).with_writer(std::io::stderr).init();
+    // Colour only on a terminal, so CI logs stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("SLFSIM_LOG")).with_ansi(ansi).with_writer(std::io::stderr).init();
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
