@@ -5,12 +5,16 @@
 //! - `network`: nodes joined by directed links; flows routed by latency share
 //!   link bandwidth max-min fairly (progressive filling), with exact
 //!   predicted finish times. See `NETWORK.md` for the algorithm.
+//! - `compute`: per-user FIFO compute queues; a job's duration is its FLOPs
+//!   over the user's FLOP/s budget.
 //!
 //! The engine knows nothing of transceivers or training: a caller pops
 //! events, activates and completes flows, and schedules what follows.
 
+pub mod compute;
 pub mod network;
 pub mod queue;
 
+pub use compute::{ComputeQueue, Job, Scheduled};
 pub use network::{FlowDone, FlowId, Link, LinkId, LinkSpec, NetError, Network, Route};
 pub use queue::{ns_to_secs, secs_to_ns, EventQueue, QueueError, SimTime};
