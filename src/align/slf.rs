@@ -228,8 +228,9 @@ pub fn align(
                 let acc = if headline == Judge::Rx { j.accuracy_rx } else { j.accuracy_tx };
                 budget.target_accuracy.is_some_and(|a| acc >= a) || budget.target_mse.is_some_and(|e| j.mse <= e)
             };
-            let met = check(&m, 0, &mut curve);
-            for step in (1..=budget.steps).take_while(|_| !met) {
+            // A target already met before any step costs nothing.
+            let steps_allowed = if check(&m, 0, &mut curve) { 0 } else { budget.steps };
+            for step in 1..=steps_allowed {
                 let idx: Vec<i64> = (0..budget.batch_size).map(|_| rand::Rng::random_range(&mut brng, 0..n)).collect();
                 let x = inputs.local_images.index_select(0, &Tensor::from_slice(&idx));
                 vq_step(&m, &x, &opt, &mut nrng)?;
