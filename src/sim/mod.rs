@@ -5,6 +5,8 @@
 //! - `network`: nodes joined by directed links; flows routed by latency share
 //!   link bandwidth max-min fairly (progressive filling), with exact
 //!   predicted finish times. See `NETWORK.md` for the algorithm.
+//! - `topology`: star, complete, random geometric, Erdős–Rényi or explicit
+//!   graphs from a seeded stream, and connectivity checks.
 //! - `compute`: per-user FIFO compute queues; a job's duration is its FLOPs
 //!   over the user's FLOP/s budget.
 //!
@@ -14,7 +16,9 @@
 pub mod compute;
 pub mod network;
 pub mod queue;
+pub mod topology;
 
 pub use compute::{ComputeQueue, Job, Scheduled};
 pub use network::{FlowDone, FlowId, Link, LinkId, LinkSpec, NetError, Network, Route};
+pub use topology::{connected, generate, LinkParams, TopologyKind};
 pub use queue::{ns_to_secs, secs_to_ns, EventQueue, QueueError, SimTime};

@@ -1,0 +1,139 @@
+//! Topologies: how a population's nodes are joined, as undirected edges with
+//! a rate per direction and a latency. Random kinds draw from a seeded
+//! ChaCha stream, so a scenario and seed always give the same graph.
+
+use petgraph::unionfind::UnionFind;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::network::LinkSpec;
+
+/// The parameters every generated link gets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkParams {
+    /// Rate from the lower-numbered node to the higher one (for a star: from
+    /// the centre to a leaf, i.e. the download direction), bit/s.
+    pub down_bps: f64,
+    /// Rate in the other direction (a star's uplink), bit/s.
+    pub up_bps: f64,
+    pub latency_s: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopologyKind {
+    /// Every node joined to `center` (a base station).
+    Star { center: usize },
+    /// Every pair of nodes joined.
+    Complete,
+    /// Nodes placed uniformly in the unit square; pairs closer than `radius` joined.
+    RandomGeometric { radius: f64 },
+    /// Each pair joined independently with probability `p`.
+    ErdosRenyi { p: f64 },
+    /// The listed pairs.
+    Explicit { edges: Vec<(usize, usize)> },
+}
+
+fn edge(a: usize, b: usize, l: &LinkParams) -> LinkSpec {
+    LinkSpec { a, b, rate_ab_bps: l.down_bps, rate_ba_bps: l.up_bps, latency_s: l.latency_s }
+}
+
+/// The edges of `kind` over nodes 0..n, in a deterministic order.
+pub fn generate(kind: &TopologyKind, n: usize, link: &LinkParams, rng: &mut ChaCha8Rng) -> Result<Vec<LinkSpec>, String> {
+    let pairs = || (0..n).flat_map(move |a| (a + 1..n).map(move |b| (a, b)));
+    Ok(match kind {
+        TopologyKind::Star { center } => {
+            if *center >= n {
+                return Err(format!("center: node {center} does not exist (n = {n})"));
+            }
+            (0..n).filter(|&i| i != *center).map(|i| edge(*center, i, link)).collect()
+        }
+        TopologyKind::Complete => pairs().map(|(a, b)| edge(a, b, link)).collect(),
+        TopologyKind::RandomGeometric { radius } => {
+            if !(*radius > 0.0 && radius.is_finite()) {
+                return Err(format!("radius: {radius} must be > 0"));
+            }
+            let pos: Vec<(f64, f64)> = (0..n).map(|_| (rng.random::<f64>(), rng.random::<f64>())).collect();
+            pairs()
+                .filter(|&(a, b)| (pos[a].0 - pos[b].0).hypot(pos[a].1 - pos[b].1) < *radius)
+                .map(|(a, b)| edge(a, b, link))
+                .collect()
+        }
+        TopologyKind::ErdosRenyi { p } => {
+            if !(0.0..=1.0).contains(p) {
+                return Err(format!("p: {p} is outside [0, 1]"));
+            }
+            // One draw per pair in a fixed order, so the graph depends on the seed only.
+            pairs().filter(|_| rng.random::<f64>() < *p).map(|(a, b)| edge(a, b, link)).collect()
+        }
+        TopologyKind::Explicit { edges } => {
+            let mut out = Vec::with_capacity(edges.len());
+            for (i, &(a, b)) in edges.iter().enumerate() {
+                if a >= n || b >= n {
+                    return Err(format!("edges[{i}]: ({a}, {b}) names a node outside 0..{n}"));
+                }
+                if a == b {
+                    return Err(format!("edges[{i}]: ({a}, {b}) joins a node to itself"));
+                }
+                out.push(edge(a, b, link));
+            }
+            out
+        }
+    })
+}
+
+/// Whether nodes `a` and `b` are joined by some path.
+pub fn connected(n: usize, links: &[LinkSpec], a: usize, b: usize) -> bool {
+    let mut uf = UnionFind::<usize>::new(n);
+    for l in links {
+        uf.union(l.a, l.b);
+    }
+    uf.equiv(a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    const L: LinkParams = LinkParams { down_bps: 20e6, up_bps: 10e6, latency_s: 0.01 };
+
+    fn rng(seed: u64) -> ChaCha8Rng {
+        ChaCha8Rng::seed_from_u64(seed)
+    }
+
+    #[test]
+    fn star_and_complete_have_the_right_edges() {
+        let s = generate(&TopologyKind::Star { center: 2 }, 5, &L, &mut rng(0)).unwrap();
+        assert_eq!(s.len(), 4);
+        assert!(s.iter().all(|e| e.a == 2 && e.b != 2 && e.rate_ab_bps == 20e6 && e.rate_ba_bps == 10e6));
+        assert_eq!(generate(&TopologyKind::Complete, 6, &L, &mut rng(0)).unwrap().len(), 15);
+        assert!(generate(&TopologyKind::Star { center: 5 }, 5, &L, &mut rng(0)).is_err());
+    }
+
+    #[test]
+    fn random_kinds_are_seeded_and_bounded() {
+        let er = |p: f64, seed| generate(&TopologyKind::ErdosRenyi { p }, 12, &L, &mut rng(seed)).unwrap();
+        assert_eq!(er(1.0, 1).len(), 66);
+        assert!(er(0.0, 1).is_empty());
+        assert_eq!(er(0.3, 7), er(0.3, 7));
+        assert_ne!(er(0.3, 7), er(0.3, 8));
+        let rgg = |r: f64, seed| generate(&TopologyKind::RandomGeometric { radius: r }, 30, &L, &mut rng(seed)).unwrap();
+        assert_eq!(rgg(0.3, 3), rgg(0.3, 3));
+        assert_eq!(rgg(2.0, 3).len(), 30 * 29 / 2, "every pair of the unit square is closer than 2");
+        assert!(rgg(0.3, 3).len() < rgg(0.6, 3).len());
+        assert!(generate(&TopologyKind::ErdosRenyi { p: 1.5 }, 3, &L, &mut rng(0)).is_err());
+    }
+
+    #[test]
+    fn explicit_edges_are_checked_and_connectivity_is_found() {
+        let e = |edges: Vec<(usize, usize)>| generate(&TopologyKind::Explicit { edges }, 4, &L, &mut rng(0));
+        assert!(e(vec![(0, 4)]).unwrap_err().contains("edges[0]"));
+        assert!(e(vec![(1, 1)]).is_err());
+        let links = e(vec![(0, 1), (1, 2)]).unwrap();
+        assert!(connected(4, &links, 0, 2));
+        assert!(!connected(4, &links, 0, 3));
+    }
+}
