@@ -7,6 +7,8 @@
 //!   predicted finish times. See `NETWORK.md` for the algorithm.
 //! - `topology`: star, complete, random geometric, Erdős–Rényi or explicit
 //!   graphs from a seeded stream, and connectivity checks.
+//! - `detect`: the `oracle` and `monitor` detection rules (confidence window)
+//!   and the false-alarm / missed-detection score.
 //! - `compute`: per-user FIFO compute queues; a job's duration is its FLOPs
 //!   over the user's FLOP/s budget.
 //!
@@ -14,10 +16,12 @@
 //! events, activates and completes flows, and schedules what follows.
 
 pub mod compute;
+pub mod detect;
 pub mod network;
 pub mod queue;
 pub mod topology;
 
+pub use detect::{DetectionRule, DetectionScore, Monitor};
 pub use compute::{ComputeQueue, Job, Scheduled};
 pub use network::{FlowDone, FlowId, Link, LinkId, LinkSpec, NetError, Network, Route};
 pub use topology::{connected, generate, LinkParams, TopologyKind};
