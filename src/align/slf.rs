@@ -9,7 +9,7 @@ use tch::{COptimizer, Tensor};
 use super::cost::{method_cost, CostParams};
 use super::method::Method;
 use crate::seed::stream;
-use crate::transceiver::{adam, evaluate_link, train_profile, vq_step, TestBatch, TrainError, Transceiver};
+use crate::transceiver::{adam, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver};
 
 /// How long TX fine-tunes: a step budget, optionally cut short once a target
 /// is met at one of the checks made every `eval_every` steps.
@@ -128,9 +128,9 @@ pub fn upload_payload(aligned: &Transceiver, method: &Method) -> Vec<(String, Te
 fn judge(link_tx: &Transceiver, link_rx: &Transceiver, tx: &Transceiver, rx: &Transceiver, test: &TestBatch, seed: u64) -> Judged {
     // The same channel noise for every judgement of a pair: before/after differ by the models only.
     let key = [tx.name(), rx.name()];
-    let r = evaluate_link(link_tx, link_rx, &rx.classifier, test, &mut stream(seed, "align-eval", &key));
-    let t = evaluate_link(link_tx, link_rx, &tx.classifier, test, &mut stream(seed, "align-eval", &key));
-    Judged { accuracy_rx: r.accuracy, accuracy_tx: t.accuracy, mse: r.mse, psnr_db: r.psnr_db }
+    let judges = [&rx.classifier, &tx.classifier];
+    let (m, acc) = evaluate_link_judged(link_tx, link_rx, &judges, test, &mut stream(seed, "align-eval", &key));
+    Judged { accuracy_rx: acc[0], accuracy_tx: acc[1], mse: m.mse, psnr_db: m.psnr_db }
 }
 
 fn first(test: &TestBatch, n: usize) -> TestBatch {

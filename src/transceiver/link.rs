@@ -55,9 +55,16 @@ const CHUNK: i64 = 500;
 
 /// Evaluates TX -> RX on `test` (images of TX's data), judged by `judge`.
 pub fn evaluate_link(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, test: &TestBatch, rng: &mut ChaCha8Rng) -> LinkMetrics {
+    evaluate_link_judged(tx, rx, &[judge], test, rng).0
+}
+
+/// Like `evaluate_link`, but the same reconstructions are labelled by every
+/// classifier in `judges` (one decoding pass, one draw of channel noise).
+/// Returns the metrics (accuracy by `judges[0]`) and each judge's accuracy.
+pub fn evaluate_link_judged(tx: &Transceiver, rx: &Transceiver, judges: &[&Classifier], test: &TestBatch, rng: &mut ChaCha8Rng) -> (LinkMetrics, Vec<f64>) {
     let n = test.len();
     let k = tx.profile.model.codebook_size;
-    let mut correct = 0i64;
+    let mut correct = vec![0i64; judges.len()];
     let mut sq_err = 0f64;
     let mut all_idx: Vec<i64> = Vec::with_capacity((n * 64) as usize);
     tch::no_grad(|| {
@@ -74,20 +81,24 @@ pub fn evaluate_link(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, tes
             let rows = rx.codebook.lookup(&Tensor::from_slice(&sent));
             let x_hat = rx.decoder.forward(&rx.grid(&rows)).clamp(0.0, 1.0);
             sq_err += (&x_hat - &x).square().sum(Kind::Double).double_value(&[]);
-            let pred = judge.forward(&x_hat).argmax(1, false);
-            correct += pred.eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+            for (c, judge) in correct.iter_mut().zip(judges) {
+                let pred = judge.forward(&x_hat).argmax(1, false);
+                *c += pred.eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+            }
             start += len;
         }
     });
     let pixels = test.images.numel() as f64;
     let mse = sq_err / pixels;
-    LinkMetrics {
-        accuracy: correct as f64 / n as f64,
+    let accuracies: Vec<f64> = correct.iter().map(|&c| c as f64 / n as f64).collect();
+    let metrics = LinkMetrics {
+        accuracy: accuracies.first().copied().unwrap_or(f64::NAN),
         mse,
         psnr_db: 10.0 * (1.0 / mse.max(1e-12)).log10(),
         usage: usage(&all_idx, k as usize),
         images: n as usize,
-    }
+    };
+    (metrics, accuracies)
 }
 
 /// Accuracy of a classifier on clean images.
