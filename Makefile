@@ -15,7 +15,8 @@ endif
 
 # Sets LIBTORCH for the recipe line it prefixes.
 TORCH = LIBTORCH="$$(scripts/libtorch.sh)"; export LIBTORCH;
-BIN = target/release/slfsim
+# Honour CARGO_TARGET_DIR like cargo does.
+BIN = $(or $(CARGO_TARGET_DIR),target)/release/slfsim
 
 .PHONY: setup build run test bench train clean
 
