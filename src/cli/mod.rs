@@ -4,6 +4,7 @@
 mod align;
 mod eval;
 mod progress;
+mod run;
 mod train;
 mod two_user;
 
@@ -38,12 +39,16 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Align one TX with one RX (SLF or a baseline) and measure before/after and costs.
     Align(align::AlignArgs),
+    /// Simulate the scenario's network of users: misalignment, detection, SLF over shared links.
+    Run(run::RunArgs),
     /// The paper's two-user study: SLF at every ℓ over replicate pairs; table and plots.
     TwoUser(two_user::TwoUserArgs),
 }
 
 pub struct Ctx {
     pub data_dir: Option<PathBuf>,
+    /// Worker threads (LibTorch intra-op threads, or `run`'s job pool size).
+    pub threads: usize,
 }
 
 impl Ctx {
@@ -56,20 +61,26 @@ fn run(cli: Cli) -> Result<()> {
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     anyhow::ensure!(threads >= 1, "--threads must be >= 1");
     tch::set_num_threads(threads as i32);
-    let ctx = Ctx { data_dir: cli.data_dir };
+    let ctx = Ctx { data_dir: cli.data_dir, threads };
     match cli.command {
         Command::Check { files } => check(&files),
         Command::Train(args) => train::run(&ctx, args),
         Command::Eval(args) => eval::run(&ctx, args),
         Command::Align(args) => align::run(&ctx, args),
         Command::TwoUser(args) => two_user::run(&ctx, args),
+        Command::Run(args) => run::run(&ctx, args),
     }
 }
 
 fn check(files: &[PathBuf]) -> Result<()> {
     for f in files {
         let sc = slfsim::scenario::load(f)?;
-        println!("ok: {} (scenario {:?}, {} profiles)", f.display(), sc.name, sc.profiles.len());
+        if sc.network.users.is_empty() {
+            println!("ok: {} (scenario {:?}, {} profiles)", f.display(), sc.name, sc.profiles.len());
+        } else {
+            let w = slfsim::sim::world::build(&sc).map_err(|(field, msg)| anyhow::anyhow!("{}: {field}: {msg}", f.display()))?;
+            println!("ok: {} (scenario {:?}, {} profiles, {} users, {} links, {} pairs)", f.display(), sc.name, sc.profiles.len(), w.users.len(), w.links.len(), w.pairs.len());
+        }
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Reporting: atomic file output (raw bytes, JSON, CSV), plain-text tables,
-//! and plots (heat maps, line charts) rendered to both SVG and PNG.
+//! and plots (heat maps, line charts, plots of simulation runs) rendered to
+//! both SVG and PNG.
 //!
 //! Every file is written atomically (temp file in the same folder, fsync,
 //! rename), so a crash never leaves a half-written report behind.
@@ -10,6 +11,8 @@
 mod atomic;
 mod chart;
 mod heatmap;
+mod run_files;
+pub mod run_plots;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +24,8 @@ use plotters::prelude::*;
 pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
+pub use run_files::write_run;
+pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
 pub use table::text_table;
 
 /// Errors of the report module. Every variant names the file concerned.

@@ -13,8 +13,13 @@ use crate::align::Method;
 use crate::data::Partition;
 use crate::transceiver::Profile;
 
-/// A scenario: the transceiver profiles that exist in it and how pairs are
-/// evaluated. Later parts (users, links, events) extend this struct.
+mod population;
+pub use population::{
+    Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer, TopologyShape, TopologySpec, Traffic, UserGroup,
+};
+
+/// A scenario: the transceiver profiles that exist in it, how pairs are
+/// evaluated and aligned, and (for `slfsim run`) the network of users.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -34,6 +39,9 @@ pub struct Scenario {
     /// The paper's two-user study (`slfsim two-user`).
     #[serde(default)]
     pub two_user: TwoUserConfig,
+    /// The multi-user network `slfsim run` simulates.
+    #[serde(default)]
+    pub network: NetworkSpec,
 }
 
 /// How alignments are run and costed.
@@ -117,7 +125,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 }
 
 /// Splits "field: message" from the model/channel validators into (path, msg).
-fn nested(prefix: &str, err: String) -> (String, String) {
+pub(crate) fn nested(prefix: &str, err: String) -> (String, String) {
     match err.split_once(": ") {
         Some((f, m)) => (format!("{prefix}.{f}"), m.to_string()),
         None => (prefix.to_string(), err),
@@ -192,6 +200,8 @@ impl Scenario {
             let big_l = self.profiles[0].model.decoder_layers();
             m.validate(big_l).map_err(|e| nested(&format!("two_user.methods[{i}]"), e))?;
         }
+        let big_l = self.profiles[0].model.decoder_layers();
+        self.network.validate(&|n| self.profile(n).is_some(), big_l)?;
         if self.eval.test_images == 0 {
             return Err(("eval.test_images".into(), "must be >= 1".into()));
         }
@@ -203,7 +213,7 @@ impl Scenario {
     }
 }
 
-fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty() && !s.starts_with('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 

@@ -12,23 +12,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DetectionRule {
-    Oracle { delay_s: f64 },
-    Monitor { window: usize, threshold: f64 },
-}
-
-impl DetectionRule {
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            DetectionRule::Oracle { delay_s } if !(*delay_s >= 0.0 && delay_s.is_finite()) => Err(format!("delay_s: {delay_s} must be >= 0")),
-            DetectionRule::Monitor { window: 0, .. } => Err("window: must be >= 1".into()),
-            DetectionRule::Monitor { threshold, .. } if !(0.0..=1.0).contains(threshold) => Err(format!("threshold: {threshold} is outside [0, 1]")),
-            _ => Ok(()),
-        }
-    }
-}
+pub use crate::scenario::DetectionRule;
 
 /// The sliding window of one (TX, RX) link under the `monitor` rule.
 #[derive(Debug, Clone)]

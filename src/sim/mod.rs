@@ -16,10 +16,14 @@
 //! events, activates and completes flows, and schedules what follows.
 
 pub mod compute;
+pub mod outcome;
 pub mod detect;
+pub mod engine;
+pub mod lab;
 pub mod network;
 pub mod queue;
 pub mod topology;
+pub mod world;
 
 pub use detect::{DetectionRule, DetectionScore, Monitor};
 pub use compute::{ComputeQueue, Job, Scheduled};

@@ -9,17 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::network::LinkSpec;
 
-/// The parameters every generated link gets.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkParams {
-    /// Rate from the lower-numbered node to the higher one (for a star: from
-    /// the centre to a leaf, i.e. the download direction), bit/s.
-    pub down_bps: f64,
-    /// Rate in the other direction (a star's uplink), bit/s.
-    pub up_bps: f64,
-    pub latency_s: f64,
-}
+pub use crate::scenario::LinkParams;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -116,3 +116,25 @@ pub fn classifier_accuracy(c: &Classifier, test: &TestBatch) -> f64 {
     });
     correct as f64 / n as f64
 }
+
+/// Per image, the confidence (max softmax probability) of `judge` on what
+/// RX decodes from TX's message: what a receiver can see without labels.
+pub fn link_confidences(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, test: &TestBatch, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let n = test.len();
+    let k = tx.profile.model.codebook_size;
+    let mut out = Vec::with_capacity(n as usize);
+    tch::no_grad(|| {
+        let mut start = 0;
+        while start < n {
+            let len = CHUNK.min(n - start);
+            let x = test.images.narrow(0, start, len);
+            let mut sent: Vec<i64> = Vec::try_from(&tx.codebook.quantize(&tx.flat_latents(&x))).expect("indices are i64");
+            apply_channel(&tx.profile.channel, k, &mut sent, rng);
+            let x_hat = rx.decoder.forward(&rx.grid(&rx.codebook.lookup(&Tensor::from_slice(&sent)))).clamp(0.0, 1.0);
+            let conf = judge.forward(&x_hat).softmax(1, Kind::Float).max_dim(1, false).0;
+            out.extend(Vec::<f32>::try_from(&conf).expect("confidences are f32"));
+            start += len;
+        }
+    });
+    out
+}

@@ -28,4 +28,4 @@ pub use layers::{Conv, ConvKind};
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
 pub use train::{adam, local_data, test_batch, train_classifier, train_profile, vq_step, Progress, TrainError, TrainReport};
-pub use link::classifier_accuracy;
+pub use link::{classifier_accuracy, link_confidences};

@@ -1,0 +1,96 @@
+//! The files of a simulation run: `summary.json`, `events.jsonl`,
+//! `pairs.csv` (one row per misalignment episode), `timeseries.csv`, and
+//! the run's plots. Every file is written atomically.
+
+use std::path::{Path, PathBuf};
+
+use super::{network_timeseries, phase_bars, phase_timeline, recovery_cdf, write_atomic, write_csv_atomic, write_json_atomic, ReportError};
+use crate::sim::engine::RunOutput;
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Writes every output of `run` under `out`; returns the paths written.
+pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    let s = &run.summary;
+    let p = out.join("summary.json");
+    write_json_atomic(&p, s)?;
+    written.push(p);
+
+    let mut lines = Vec::with_capacity(run.events.len() * 96);
+    for e in &run.events {
+        serde_json::to_writer(&mut lines, e).map_err(|source| ReportError::Json { path: out.join("events.jsonl"), source })?;
+        lines.push(b'\n');
+    }
+    let p = out.join("events.jsonl");
+    write_atomic(&p, &lines)?;
+    written.push(p);
+
+    let headers = [
+        "pair", "episode", "tx", "rx", "tx_profile", "rx_profile", "cause", "onset_s", "detected_s", "download_start_s", "download_end_s", "finetune_start_s", "finetune_end_s",
+        "upload_start_s", "upload_end_s", "aligned_s", "recovery_time_s", "accuracy_before", "accuracy_after", "mse_before", "mse_after", "download_bytes", "upload_bytes",
+        "finetune_flops", "steps", "fidelity", "job", "restarts",
+    ];
+    let rows: Vec<Vec<String>> = s
+        .episodes
+        .iter()
+        .map(|e| {
+            vec![
+                e.pair.to_string(),
+                e.episode.to_string(),
+                e.tx.clone(),
+                e.rx.clone(),
+                e.tx_profile.clone(),
+                e.rx_profile.clone(),
+                e.cause.clone(),
+                e.onset_s.to_string(),
+                opt(e.detected_s),
+                opt(e.download_start_s),
+                opt(e.download_end_s),
+                opt(e.finetune_start_s),
+                opt(e.finetune_end_s),
+                opt(e.upload_start_s),
+                opt(e.upload_end_s),
+                opt(e.aligned_s),
+                opt(e.recovery_time_s),
+                e.accuracy_before.to_string(),
+                opt(e.accuracy_after),
+                e.mse_before.to_string(),
+                opt(e.mse_after),
+                e.download_bytes.to_string(),
+                e.upload_bytes.to_string(),
+                e.finetune_flops.to_string(),
+                e.steps.to_string(),
+                e.fidelity.clone(),
+                e.job.map(|j| j.to_string()).unwrap_or_default(),
+                e.restarts.to_string(),
+            ]
+        })
+        .collect();
+    let p = out.join("pairs.csv");
+    write_csv_atomic(&p, &headers, &rows)?;
+    written.push(p);
+
+    let headers = ["t_s", "network_accuracy", "mean_mse", "active_pairs", "misaligned_pairs", "active_flows", "running_finetunes"];
+    let rows: Vec<Vec<String>> = run
+        .timeseries
+        .iter()
+        .map(|t| {
+            let f = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+            vec![t.t_s.to_string(), f(t.network_accuracy), f(t.mean_mse), t.active_pairs.to_string(), t.misaligned_pairs.to_string(), t.active_flows.to_string(), t.running_finetunes.to_string()]
+        })
+        .collect();
+    let p = out.join("timeseries.csv");
+    write_csv_atomic(&p, &headers, &rows)?;
+    written.push(p);
+
+    let rec: Vec<f64> = s.episodes.iter().filter_map(|e| e.recovery_time_s).collect();
+    let label = format!("{} ({})", s.method, s.fidelity);
+    written.extend(recovery_cdf(&out.join("recovery_cdf"), &format!("{}: recovery time", s.scenario), &[(label.clone(), rec)])?);
+    written.extend(phase_timeline(&out.join("timeline"), &format!("{}: SLF phases per pair", s.scenario), &s.episodes, s.horizon_s)?);
+    written.extend(network_timeseries(&out.join("network"), &format!("{}: network accuracy and misaligned pairs", s.scenario), &run.timeseries)?);
+    written.extend(phase_bars(&out.join("phases"), &format!("{}: mean recovery time by phase", s.scenario), &[(label, s.aggregate.phases.clone())])?);
+    Ok(written)
+}

@@ -1,0 +1,227 @@
+//! The real LibTorch work behind a run: link evaluations and fine-tunings,
+//! run on a rayon pool while the event loop goes on.
+//!
+//! Each job is a pure function of its inputs and seed and runs with one
+//! LibTorch intra-op thread, so the pool's size changes wall time only,
+//! never a number. The loop asks for a job's result only when it reaches
+//! the event that needs it; jobs started close together run in parallel.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+
+use rand::RngCore;
+
+use crate::align::cost::CostParams;
+use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
+use crate::seed::stream;
+use crate::transceiver::{link_confidences, load_checkpoint, local_data, test_batch, Profile, Transceiver};
+
+/// What a user brings to a link as TX: its transceiver (profile), the
+/// channel ε it sends over, and the data it holds (a profile's data set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxState {
+    pub profile: usize,
+    /// ε as bits, so the state can key maps.
+    pub epsilon_bits: u64,
+    pub data_profile: usize,
+}
+
+impl TxState {
+    pub fn epsilon(&self) -> f64 {
+        f64::from_bits(self.epsilon_bits)
+    }
+}
+
+/// A link as met (no alignment): TX state and RX's profile.
+pub type LinkClass = (TxState, usize);
+
+/// A link judged: headline accuracy and MSE, plus (monitor rule only) RX's
+/// classifier confidence on each test message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkEval {
+    pub accuracy: f64,
+    pub mse: f64,
+    pub confidences: Vec<f32>,
+}
+
+/// A finished alignment: the measured result and the aligned link judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlignOutcome {
+    pub result: AlignResult,
+    pub after: LinkEval,
+}
+
+/// The engine's view of the work behind the numbers. `TorchLab` runs real
+/// LibTorch jobs; benchmarks of the event loop alone may plug in another.
+pub trait Lab {
+    /// Starts (or reuses) the evaluation of a link class; returns its id.
+    fn evaluate(&mut self, class: LinkClass) -> usize;
+    /// Starts a fine-tuning; `key` identifies the job (equal keys share one run).
+    fn align(&mut self, class: LinkClass, key: String) -> usize;
+    fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError>;
+    fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError>;
+    /// Jobs started so far: (evaluations, fine-tunings).
+    fn counts(&self) -> (usize, usize);
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{job}: {msg}")]
+pub struct LabError {
+    pub job: String,
+    pub msg: String,
+}
+
+/// Everything a job needs, shared read-only by all jobs.
+#[derive(Debug)]
+pub struct JobContext {
+    pub profiles: Vec<Profile>,
+    pub models_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub test_images: usize,
+    pub budget: Budget,
+    pub cost: CostParams,
+    pub method: Method,
+    pub seed: u64,
+    /// Compute per-message confidences (the monitor rule needs them).
+    pub confidences: bool,
+}
+
+enum Slot<T> {
+    Pending(Receiver<Result<T, LabError>>),
+    Done(Result<T, LabError>),
+}
+
+impl<T> Slot<T> {
+    fn get(&mut self) -> &Result<T, LabError> {
+        if let Slot::Pending(rx) = self {
+            let r = rx.recv().unwrap_or_else(|_| Err(LabError { job: "job".into(), msg: "worker thread died (panic in LibTorch?)".into() }));
+            *self = Slot::Done(r);
+        }
+        match self {
+            Slot::Done(r) => r,
+            Slot::Pending(_) => unreachable!(),
+        }
+    }
+}
+
+pub struct TorchLab {
+    ctx: Arc<JobContext>,
+    pool: rayon::ThreadPool,
+    eval_ids: HashMap<LinkClass, usize>,
+    evals: Vec<Slot<LinkEval>>,
+    align_ids: HashMap<String, usize>,
+    aligns: Vec<Slot<AlignOutcome>>,
+}
+
+impl TorchLab {
+    /// `threads` workers, each job on one LibTorch thread.
+    pub fn new(ctx: JobContext, threads: usize) -> Result<TorchLab, LabError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .thread_name(|i| format!("slfsim-job-{i}"))
+            .build()
+            .map_err(|e| LabError { job: "pool".into(), msg: e.to_string() })?;
+        Ok(TorchLab { ctx: Arc::new(ctx), pool, eval_ids: HashMap::new(), evals: Vec::new(), align_ids: HashMap::new(), aligns: Vec::new() })
+    }
+
+    fn spawn<T: Send + 'static>(&self, f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static) -> Slot<T> {
+        let (tx, rx) = channel();
+        let ctx = Arc::clone(&self.ctx);
+        self.pool.spawn(move || {
+            // Fixed per job: results must not depend on the pool size.
+            tch::set_num_threads(1);
+            let _ = tx.send(f(&ctx));
+        });
+        Slot::Pending(rx)
+    }
+}
+
+fn err(job: &str) -> impl Fn(String) -> LabError + '_ {
+    move |msg| LabError { job: job.to_string(), msg }
+}
+
+/// TX's transceiver in `state`: its checkpoint, sending over ε and holding
+/// another profile's data (whose classifier then judges TX's meaning).
+fn tx_model(ctx: &JobContext, s: TxState, job: &str) -> Result<Transceiver, LabError> {
+    let (mut tx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[s.profile]).map_err(|e| err(job)(e.to_string()))?;
+    tx.profile.channel.epsilon = s.epsilon();
+    if s.data_profile != s.profile {
+        let (other, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[s.data_profile]).map_err(|e| err(job)(e.to_string()))?;
+        tx.profile.data = other.profile.data.clone();
+        tx.classifier = other.classifier;
+    }
+    Ok(tx)
+}
+
+fn run_job(ctx: &JobContext, class: LinkClass, method: &Method, key: &str) -> Result<(AlignResult, LinkEval), LabError> {
+    let job = format!("job {key}");
+    let e = err(&job);
+    let tx = tx_model(ctx, class.0, &job)?;
+    let (rx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[class.1]).map_err(|x| e(x.to_string()))?;
+    let (local, _, _) = local_data(&tx.profile, &ctx.data_dir).map_err(|x| e(x.to_string()))?;
+    let test = test_batch(&tx.profile, &ctx.data_dir, ctx.test_images).map_err(|x| e(x.to_string()))?;
+    let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &ctx.data_dir };
+    // One u64 seed per job, from the scenario seed and the job's identity.
+    let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
+    let (result, aligned) = align(&tx, &rx, method, &ctx.budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
+    let j = if matches!(method, Method::None) { result.before } else { result.after };
+    let confidences = if ctx.confidences {
+        let judge = &rx.classifier;
+        let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
+        match method {
+            Method::None => link_confidences(&tx, &rx, judge, &test, &mut rng),
+            _ => link_confidences(&aligned, &aligned, judge, &test, &mut rng),
+        }
+    } else {
+        Vec::new()
+    };
+    let eval = LinkEval { accuracy: result.headline_accuracy(&j), mse: j.mse, confidences };
+    Ok((result, eval))
+}
+
+impl Lab for TorchLab {
+    fn evaluate(&mut self, class: LinkClass) -> usize {
+        if let Some(&id) = self.eval_ids.get(&class) {
+            return id;
+        }
+        let key = format!("eval {}", class_key(&self.ctx.profiles, class));
+        let slot = self.spawn(move |ctx| run_job(ctx, class, &Method::None, &key).map(|(_, e)| e));
+        self.evals.push(slot);
+        self.eval_ids.insert(class, self.evals.len() - 1);
+        self.evals.len() - 1
+    }
+
+    fn align(&mut self, class: LinkClass, key: String) -> usize {
+        if let Some(&id) = self.align_ids.get(&key) {
+            return id;
+        }
+        let k = key.clone();
+        let slot = self.spawn(move |ctx| {
+            let m = ctx.method;
+            run_job(ctx, class, &m, &k).map(|(result, after)| AlignOutcome { result, after })
+        });
+        self.aligns.push(slot);
+        self.align_ids.insert(key, self.aligns.len() - 1);
+        self.aligns.len() - 1
+    }
+
+    fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError> {
+        self.evals[id].get().as_ref().map_err(Clone::clone)
+    }
+
+    fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError> {
+        self.aligns[id].get().as_ref().map_err(Clone::clone)
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        (self.evals.len(), self.aligns.len())
+    }
+}
+
+/// A readable key naming a link class (used for memoized jobs and seeds).
+pub fn class_key(profiles: &[Profile], class: LinkClass) -> String {
+    let (s, rx) = class;
+    format!("{}|eps={}|data={}|rx={}", profiles[s.profile].name, s.epsilon(), profiles[s.data_profile].name, profiles[rx].name)
+}

@@ -1,0 +1,252 @@
+//! The population a scenario describes, expanded: users with their compute
+//! budgets, the links between them, the (TX, RX) pairs that exchange
+//! messages and the timed changes. Built before anything runs, so a name
+//! that does not resolve or a TX cut off from its RX is reported (with the
+//! field path) before any model is loaded.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal};
+
+use super::network::{LinkSpec, Network};
+use super::queue::{secs_to_ns, SimTime};
+use super::topology::{connected, generate, TopologyKind};
+use crate::scenario::{Change, ComputeSpec, RatePer, Scenario, TopologyShape};
+use crate::seed::stream;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub name: String,
+    pub group: String,
+    /// Index into `Scenario::profiles` of the transceiver it starts with.
+    pub profile: usize,
+    pub flops_per_s: f64,
+    /// When it enters the network (its first `join`, else 0).
+    pub join: SimTime,
+}
+
+/// TX `tx` sends messages to RX `rx` at `rate_hz` (Poisson).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairSpec {
+    pub tx: usize,
+    pub rx: usize,
+    pub rate_hz: f64,
+}
+
+/// A change resolved to one user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedChange {
+    pub at: SimTime,
+    pub user: usize,
+    pub change: Change,
+    /// Index in `network.dynamics` (events name it).
+    pub source: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct World {
+    pub users: Vec<User>,
+    /// Network nodes: the users (0..users.len()), then relay nodes (a star's hub).
+    pub nodes: usize,
+    pub links: Vec<LinkSpec>,
+    pub pairs: Vec<PairSpec>,
+    pub changes: Vec<TimedChange>,
+}
+
+type Invalid = (String, String);
+
+impl World {
+    pub fn network(&self) -> Network {
+        Network::new(self.nodes, &self.links).expect("links were validated when the world was built")
+    }
+
+    /// Users matched by a selector: a user name, a group name or "*".
+    fn select(&self, sel: &str) -> Vec<usize> {
+        if sel == "*" {
+            return (0..self.users.len()).collect();
+        }
+        self.users.iter().enumerate().filter(|(_, u)| u.name == sel || u.group == sel).map(|(i, _)| i).collect()
+    }
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.users.iter().position(|u| u.name == name)
+    }
+}
+
+fn member_name(group: &str, count: usize, i: usize) -> String {
+    if count == 1 {
+        group.to_string()
+    } else {
+        format!("{group}{i}")
+    }
+}
+
+fn draw_compute(spec: &ComputeSpec, seed: u64, user: &str) -> f64 {
+    let mut rng = stream(seed, "compute", &[user]);
+    match *spec {
+        ComputeSpec::Fixed(v) => v,
+        ComputeSpec::Uniform(lo, hi) if hi > lo => rng.random_range(lo..=hi),
+        ComputeSpec::Uniform(lo, _) => lo,
+        ComputeSpec::LogNormal { median, sigma } => {
+            LogNormal::new(median.ln(), sigma).map(|d| d.sample(&mut rng)).unwrap_or(median)
+        }
+    }
+}
+
+/// Expands and checks the scenario's network. Errors are (field path, message).
+pub fn build(sc: &Scenario) -> Result<World, Invalid> {
+    let net = &sc.network;
+    if net.users.is_empty() {
+        return Err(("network.users".into(), "no users: `slfsim run` needs a network section with at least two users".into()));
+    }
+    let mut users = Vec::new();
+    for g in &net.users {
+        let profile = sc.profiles.iter().position(|p| p.name == g.profile).expect("validated");
+        for i in 0..g.count {
+            let name = member_name(&g.name, g.count, i);
+            users.push(User { flops_per_s: draw_compute(&g.compute, sc.seed, &name), name, group: g.name.clone(), profile, join: 0 });
+        }
+    }
+    // A user name must not shadow another user or a group.
+    let mut seen = BTreeMap::new();
+    for (i, u) in users.iter().enumerate() {
+        if let Some(j) = seen.insert(u.name.clone(), i) {
+            return Err(("network.users".into(), format!("user name {:?} is produced twice (by groups {:?} and {:?})", u.name, users[j].group, u.group)));
+        }
+    }
+    for g in &net.users {
+        if g.count > 1 && seen.contains_key(&g.name) {
+            return Err(("network.users".into(), format!("group name {:?} is also a user's name", g.name)));
+        }
+    }
+    let nodes = users.len();
+    let mut world = World { users, nodes, links: Vec::new(), pairs: Vec::new(), changes: Vec::new() };
+    let n = world.users.len();
+
+    // Topology.
+    let idx = |field: String, name: &str, w: &World| w.find(name).ok_or((field, format!("no user named {name:?}")));
+    let kind = match &net.topology.kind {
+        TopologyShape::Star { center, .. } => TopologyKind::Star { center: idx("network.topology.kind.center".into(), center, &world)? },
+        TopologyShape::Complete => TopologyKind::Complete,
+        TopologyShape::RandomGeometric { radius } => TopologyKind::RandomGeometric { radius: *radius },
+        TopologyShape::ErdosRenyi { p } => TopologyKind::ErdosRenyi { p: *p },
+        TopologyShape::Explicit { edges } => {
+            let mut v = Vec::new();
+            for (i, e) in edges.iter().enumerate() {
+                let a = idx(format!("network.topology.kind.edges[{i}].a"), &e.a, &world)?;
+                let b = idx(format!("network.topology.kind.edges[{i}].b"), &e.b, &world)?;
+                if a == b {
+                    return Err((format!("network.topology.kind.edges[{i}]"), format!("an edge from {:?} to itself", e.a)));
+                }
+                v.push((a, b));
+            }
+            TopologyKind::Explicit { edges: v }
+        }
+    };
+    let mut rng = stream(sc.seed, "topology", &[]);
+    let mut links = generate(&kind, n, &net.topology.link, &mut rng).map_err(|e| crate::scenario::nested("network.topology.kind", e))?;
+    match &net.topology.kind {
+        TopologyShape::Star { shared, .. } => {
+            // Each leaf's access link may come from its group.
+            for l in &mut links {
+                let leaf = &world.users[l.b];
+                if let Some(p) = net.users.iter().find(|g| g.name == leaf.group).and_then(|g| g.link) {
+                    *l = LinkSpec { a: l.a, b: l.b, rate_ab_bps: p.down_bps, rate_ba_bps: p.up_bps, latency_s: p.latency_s };
+                }
+            }
+            if let (Some(s), Some(first)) = (shared, links.first().copied()) {
+                // centre -> hub (shared) -> leaves: the hub is node n.
+                let hub = n;
+                for l in &mut links {
+                    l.a = hub;
+                }
+                links.push(LinkSpec { a: first.a, b: hub, rate_ab_bps: s.down_bps, rate_ba_bps: s.up_bps, latency_s: s.latency_s });
+                world.nodes = n + 1;
+            }
+        }
+        TopologyShape::Explicit { edges } => {
+            for (l, e) in links.iter_mut().zip(edges) {
+                if let Some(p) = e.link {
+                    *l = LinkSpec { a: l.a, b: l.b, rate_ab_bps: p.down_bps, rate_ba_bps: p.up_bps, latency_s: p.latency_s };
+                }
+            }
+        }
+        _ => {}
+    }
+    Network::new(world.nodes, &links).map_err(|e| ("network.topology".into(), e.to_string()))?;
+    world.links = links;
+
+    // Traffic: pairs in a deterministic order; a pair named twice adds rates.
+    let mut pairs: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    let adjacent = |a: usize, b: usize, w: &World| w.links.iter().any(|l| (l.a == a && l.b == b) || (l.a == b && l.b == a));
+    for (i, t) in net.traffic.iter().enumerate() {
+        let at = format!("network.traffic[{i}]");
+        let from = world.select(&t.from);
+        let to = world.select(&t.to);
+        if from.is_empty() {
+            return Err((format!("{at}.from"), format!("no user or group named {:?}", t.from)));
+        }
+        if to.is_empty() {
+            return Err((format!("{at}.to"), format!("no user or group named {:?}", t.to)));
+        }
+        for &a in &from {
+            let dests: Vec<usize> = to.iter().copied().filter(|&b| b != a && (!t.neighbours_only || adjacent(a, b, &world))).collect();
+            let rate = match t.per {
+                RatePer::Pair => t.rate_hz,
+                RatePer::User => t.rate_hz / dests.len().max(1) as f64,
+            };
+            for b in dests {
+                if world.users[a].profile_model_differs(&world.users[b], sc) {
+                    return Err((at, format!("{} and {} use models of different sizes or colour modes; they cannot talk", world.users[a].name, world.users[b].name)));
+                }
+                if !connected(world.nodes, &world.links, a, b) {
+                    return Err((at, format!("{} and {} are not connected in the topology", world.users[a].name, world.users[b].name)));
+                }
+                *pairs.entry((a, b)).or_insert(0.0) += rate;
+            }
+        }
+    }
+    if pairs.is_empty() {
+        return Err(("network.traffic".into(), "no (TX, RX) pair exchanges messages".into()));
+    }
+    world.pairs = pairs.into_iter().map(|((tx, rx), rate_hz)| PairSpec { tx, rx, rate_hz }).collect();
+
+    // Dynamics: groups expand to their members; a user's first join sets its arrival.
+    let mut changes = Vec::new();
+    for (i, d) in net.dynamics.iter().enumerate() {
+        let who = world.select(d.change.user());
+        if who.is_empty() || d.change.user() == "*" && matches!(d.change, Change::Join { .. }) {
+            return Err((format!("network.dynamics[{i}].change.user"), format!("no user or group named {:?}", d.change.user())));
+        }
+        if let Change::Data { profile, .. } = &d.change {
+            let p = sc.profile(profile).expect("validated");
+            for &u in &who {
+                if p.image_channels() != sc.profiles[world.users[u].profile].image_channels() {
+                    return Err((format!("network.dynamics[{i}].change.profile"), format!("{profile:?} has another colour mode than {}", world.users[u].name)));
+                }
+            }
+        }
+        for u in who {
+            changes.push(TimedChange { at: secs_to_ns(d.at_s), user: u, change: d.change.clone(), source: i });
+        }
+    }
+    changes.sort_by_key(|c| (c.at, c.source, c.user));
+    // Sorted by time, so the first join seen is the earliest.
+    let mut joined = vec![false; n];
+    for c in &changes {
+        if matches!(c.change, Change::Join { .. }) && !joined[c.user] {
+            joined[c.user] = true;
+            world.users[c.user].join = c.at;
+        }
+    }
+    world.changes = changes;
+    Ok(world)
+}
+
+impl User {
+    fn profile_model_differs(&self, other: &User, sc: &Scenario) -> bool {
+        let (a, b) = (&sc.profiles[self.profile], &sc.profiles[other.profile]);
+        a.model != b.model || a.image_channels() != b.image_channels()
+    }
+}
