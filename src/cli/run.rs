@@ -15,12 +15,18 @@ use super::{load_scenario, progress, Ctx, Paths};
 #[derive(Args, Debug)]
 pub struct RunArgs {
     scenario: PathBuf,
+    /// Override align.budget.steps (e.g. a few steps for a quick check of a scenario's network).
+    #[arg(long)]
+    steps: Option<usize>,
     #[command(flatten)]
     paths: Paths,
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
-    let sc = load_scenario(&args.scenario)?;
+    let mut sc = load_scenario(&args.scenario)?;
+    if let Some(n) = args.steps {
+        sc.align.budget.steps = n;
+    }
     let w = world::build(&sc).map_err(|(field, msg)| anyhow::anyhow!("{}: {field}: {msg}", args.scenario.display()))?;
     let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
@@ -46,7 +52,6 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
         cost: sc.align.cost,
         method: sc.network.policy.method,
         seed: sc.seed,
-        confidences: matches!(sc.network.detection, slfsim::scenario::DetectionRule::Monitor { .. }),
     };
     let mut lab = TorchLab::new(job_ctx, ctx.threads)?;
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;

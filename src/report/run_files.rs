@@ -30,7 +30,7 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
 
     let headers = [
         "pair", "episode", "tx", "rx", "tx_profile", "rx_profile", "cause", "onset_s", "detected_s", "download_start_s", "download_end_s", "finetune_start_s", "finetune_end_s",
-        "upload_start_s", "upload_end_s", "aligned_s", "recovery_time_s", "accuracy_before", "accuracy_after", "mse_before", "mse_after", "download_bytes", "upload_bytes",
+        "upload_start_s", "upload_end_s", "aligned_s", "recovery_time_s", "accuracy_before", "accuracy_after", "mse_before", "mse_after", "confidence_before", "confidence_after", "download_bytes", "upload_bytes",
         "finetune_flops", "steps", "fidelity", "job", "restarts",
     ];
     let rows: Vec<Vec<String>> = s
@@ -59,6 +59,8 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
                 opt(e.accuracy_after),
                 e.mse_before.to_string(),
                 opt(e.mse_after),
+                e.confidence_before.to_string(),
+                opt(e.confidence_after),
                 e.download_bytes.to_string(),
                 e.upload_bytes.to_string(),
                 e.finetune_flops.to_string(),

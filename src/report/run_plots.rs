@@ -787,6 +787,8 @@ mod tests {
             mse_before: 1.0,
             accuracy_after: aligned.map(|_| 0.9),
             mse_after: aligned.map(|_| 0.1),
+            confidence_before: 0.4,
+            confidence_after: aligned.map(|_| 0.9),
             download_bytes: 0,
             upload_bytes: 0,
             finetune_flops: 0,

@@ -1,7 +1,7 @@
 //! The event loop of `slfsim run`.
 //!
 //! Users send messages over their links; a pair whose TX and RX have not
-//! aligned since either last changed is misaligned. Once the detection rule
+//! aligned since TX last changed is misaligned. Once the detection rule
 //! declares it, RX serves the request (policy order, at most
 //! `max_concurrent` at a time): TX downloads RX's decoder φ_j and codebook
 //! as a network flow, fine-tunes on its own compute (FIFO, FLOPs / budget),
@@ -9,8 +9,10 @@
 //! decoder φ_ij. Timing comes from the cost model and the shared network;
 //! accuracy and MSE come from real fine-tunings run by the `Lab`.
 //!
-//! Simplification: after a user changes, its links are judged as its
-//! checkpoint meeting the other's checkpoint under the new state (what an
+//! A user's channel ε and data are what it sends over and fine-tunes on, so
+//! a change misaligns the pairs where it is TX; as RX it keeps its decoder
+//! and classifier. Simplification: after a change, the link is judged as TX's
+//! checkpoint meeting RX's checkpoint under the new state (what an
 //! earlier alignment adapted is taken as lost), and SLF starts again from
 //! TX's own encoder θ_i.
 
@@ -104,7 +106,8 @@ struct UserState {
 
 /// An alignment being served.
 struct Service {
-    versions: (u64, u64),
+    /// TX's version when the service started.
+    version: u64,
     job: usize,
     download_bytes: u64,
     upload_bytes: u64,
@@ -118,8 +121,10 @@ struct PairState {
     rate_hz: f64,
     down: Route,
     up: Route,
-    /// User versions when last aligned.
-    aligned: Option<(u64, u64)>,
+    /// TX's version when last aligned.
+    aligned: Option<u64>,
+    /// Episodes so far.
+    episodes: usize,
     aligned_job: Option<usize>,
     open: Option<usize>,
     serving: Option<Service>,
@@ -128,6 +133,7 @@ struct PairState {
     active: bool,
     acc: f64,
     mse: f64,
+    confidence: f64,
     misaligned: bool,
 }
 
@@ -188,7 +194,8 @@ pub fn run(sc: &Scenario, world: &World, lab: &mut dyn Lab, mut progress: impl F
             down: net.route(p.rx, p.tx)?,
             up: net.route(p.tx, p.rx)?,
             // Users of one profile hold one jointly trained transceiver.
-            aligned: (t.profile == r.profile).then_some((0, 0)),
+            aligned: (t.profile == r.profile).then_some(0),
+            episodes: 0,
             aligned_job: None,
             open: None,
             serving: None,
@@ -197,6 +204,7 @@ pub fn run(sc: &Scenario, world: &World, lab: &mut dyn Lab, mut progress: impl F
             active: false,
             acc: 0.0,
             mse: 0.0,
+            confidence: 0.0,
             misaligned: false,
         });
     }
@@ -300,13 +308,14 @@ impl Engine<'_> {
         (self.tx_state(pr.tx), self.world.users[pr.rx].profile)
     }
 
-    fn versions(&self, p: usize) -> (u64, u64) {
-        let pr = &self.pairs[p];
-        (self.users[pr.tx].version, self.users[pr.rx].version)
+    /// A link changes only with its TX: ε and data are what a user sends
+    /// over and on, while as RX it keeps its decoder and classifier.
+    fn version(&self, p: usize) -> u64 {
+        self.users[self.pairs[p].tx].version
     }
 
     fn truly_aligned(&self, p: usize) -> bool {
-        self.pairs[p].aligned == Some(self.versions(p))
+        self.pairs[p].aligned == Some(self.version(p))
     }
 
     fn integrate(&mut self, now: SimTime) {
@@ -330,19 +339,19 @@ impl Engine<'_> {
         }
         let active = self.users[pr.tx].present && self.users[pr.rx].present;
         let aligned = self.truly_aligned(p);
-        let (acc, mse) = match (aligned, self.pairs[p].aligned_job) {
+        let (acc, mse, confidence) = match (aligned, self.pairs[p].aligned_job) {
             (true, Some(job)) => {
                 let a = &self.lab.align_result(job)?.after;
-                (a.accuracy, a.mse)
+                (a.accuracy, a.mse, a.mean_confidence())
             }
             _ => {
                 let id = self.lab.evaluate(self.class(p));
                 let ev = self.lab.eval_result(id)?;
-                (ev.accuracy, ev.mse)
+                (ev.accuracy, ev.mse, ev.mean_confidence())
             }
         };
         let pr = &mut self.pairs[p];
-        (pr.active, pr.acc, pr.mse, pr.misaligned) = (active, acc, mse, !aligned);
+        (pr.active, pr.acc, pr.mse, pr.confidence, pr.misaligned) = (active, acc, mse, confidence, !aligned);
         if active {
             self.acc_sum += acc;
             self.mse_sum += mse;
@@ -370,13 +379,10 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// Opens an episode of an active pair whose metrics are up to date.
     fn open_episode(&mut self, p: usize, now: SimTime, cause: &'static str) -> Result<(), EngineError> {
-        let id = self.lab.evaluate(self.class(p));
-        let (acc, mse) = {
-            let ev = self.lab.eval_result(id)?;
-            (ev.accuracy, ev.mse)
-        };
         let pr = &self.pairs[p];
+        let (acc, mse, confidence) = (pr.acc, pr.mse, pr.confidence);
         let (t, r) = (&self.world.users[pr.tx], &self.world.users[pr.rx]);
         let ep = self.episodes.len();
         self.episodes.push(EpisodeRecord {
@@ -385,7 +391,7 @@ impl Engine<'_> {
             rx: r.name.clone(),
             tx_profile: self.sc.profiles[t.profile].name.clone(),
             rx_profile: self.sc.profiles[r.profile].name.clone(),
-            episode: self.episodes.iter().filter(|e| e.pair == p).count(),
+            episode: self.pairs[p].episodes,
             cause: cause.to_string(),
             onset_s: ns_to_secs(now),
             detected_s: None,
@@ -401,6 +407,8 @@ impl Engine<'_> {
             mse_before: mse,
             accuracy_after: None,
             mse_after: None,
+            confidence_before: confidence,
+            confidence_after: None,
             download_bytes: 0,
             upload_bytes: 0,
             finetune_flops: 0,
@@ -410,6 +418,7 @@ impl Engine<'_> {
             restarts: 0,
         });
         self.pairs[p].open = Some(ep);
+        self.pairs[p].episodes += 1;
         self.log_pair(now, "misalignment_onset", p).detail = Some(cause.into());
         if let DetectionRule::Oracle { delay_s } = self.sc.network.detection {
             self.q.push(now + secs_to_ns(delay_s), Ev::Detect { pair: p, episode: ep })?;
@@ -530,7 +539,7 @@ impl Engine<'_> {
             Change::Join { .. } => unreachable!(),
         });
         for p in self.pairs_of[u].clone() {
-            if !self.pairs[p].active {
+            if !self.pairs[p].active || self.pairs[p].tx != u {
                 continue;
             }
             self.refresh(p, now)?;
@@ -624,7 +633,7 @@ impl Engine<'_> {
         let b = &self.sc.align.budget;
         // Bytes of slf / encoder-only / retrain do not depend on the steps run.
         let c = method_cost(&tx_profile.model, tx_profile.image_channels(), &self.sc.network.policy.method, b.steps, b.batch_size, &self.sc.align.cost);
-        self.pairs[p].serving = Some(Service { versions: self.versions(p), job, download_bytes: c.download_bytes, upload_bytes: c.upload_bytes, flops: 0, steps: 0 });
+        self.pairs[p].serving = Some(Service { version: self.version(p), job, download_bytes: c.download_bytes, upload_bytes: c.upload_bytes, flops: 0, steps: 0 });
         self.episodes[ep].job = Some(job);
         self.episodes[ep].download_start_s = Some(ns_to_secs(now));
         self.log_pair(now, "download_started", p).bytes = Some(c.download_bytes);
@@ -688,15 +697,16 @@ impl Engine<'_> {
         e.steps += s.steps;
         let rx = self.pairs[p].rx;
         self.in_service[rx] -= 1;
-        if s.versions == self.versions(p) {
+        if s.version == self.version(p) {
             let after = self.lab.align_result(s.job)?.after.clone();
             let e = &mut self.episodes[ep];
             e.aligned_s = Some(ns_to_secs(now));
             e.recovery_time_s = Some(ns_to_secs(now) - e.onset_s);
             e.accuracy_after = Some(after.accuracy);
             e.mse_after = Some(after.mse);
+            e.confidence_after = Some(after.mean_confidence());
             let pr = &mut self.pairs[p];
-            pr.aligned = Some(s.versions);
+            pr.aligned = Some(s.version);
             pr.aligned_job = Some(s.job);
             if let Some(m) = pr.monitor.as_mut() {
                 m.reset();
@@ -742,17 +752,19 @@ impl Engine<'_> {
                 rx: self.world.users[pr.rx].name.clone(),
                 rate_hz: pr.rate_hz,
                 hops: pr.up.links.len(),
-                episodes: self.episodes.iter().filter(|e| e.pair == i).count(),
+                episodes: pr.episodes,
                 aligned_at_end: pr.active && !pr.misaligned,
                 accuracy_end: pr.active.then_some(pr.acc),
                 mse_end: pr.active.then_some(pr.mse),
+                confidence_end: pr.active.then_some(pr.confidence),
             });
         }
         let aggregate = Aggregate {
             pairs: self.pairs.len(),
             episodes: self.episodes.len(),
             recovered: rec.len(),
-            unrecovered: self.episodes.len() - rec.len(),
+            unrecovered: self.episodes.iter().filter(|e| e.aligned_s.is_none() && e.cause != "false_alarm").count(),
+            false_alarm_episodes: self.episodes.iter().filter(|e| e.cause == "false_alarm").count(),
             recovery_mean_s: mean(&rec),
             recovery_median_s: quantile(&rec, 0.5),
             recovery_p95_s: quantile(&rec, 0.95),

@@ -37,13 +37,19 @@ impl TxState {
 /// A link as met (no alignment): TX state and RX's profile.
 pub type LinkClass = (TxState, usize);
 
-/// A link judged: headline accuracy and MSE, plus (monitor rule only) RX's
-/// classifier confidence on each test message.
+/// A link judged: headline accuracy and MSE, plus RX's classifier
+/// confidence (max softmax) on each test message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkEval {
     pub accuracy: f64,
     pub mse: f64,
     pub confidences: Vec<f32>,
+}
+
+impl LinkEval {
+    pub fn mean_confidence(&self) -> f64 {
+        self.confidences.iter().map(|&c| c as f64).sum::<f64>() / self.confidences.len().max(1) as f64
+    }
 }
 
 /// A finished alignment: the measured result and the aligned link judged.
@@ -84,8 +90,6 @@ pub struct JobContext {
     pub cost: CostParams,
     pub method: Method,
     pub seed: u64,
-    /// Compute per-message confidences (the monitor rule needs them).
-    pub confidences: bool,
 }
 
 enum Slot<T> {
@@ -167,15 +171,12 @@ fn run_job(ctx: &JobContext, class: LinkClass, method: &Method, key: &str) -> Re
     let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
     let (result, aligned) = align(&tx, &rx, method, &ctx.budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
     let j = if matches!(method, Method::None) { result.before } else { result.after };
-    let confidences = if ctx.confidences {
-        let judge = &rx.classifier;
-        let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
-        match method {
-            Method::None => link_confidences(&tx, &rx, judge, &test, &mut rng),
-            _ => link_confidences(&aligned, &aligned, judge, &test, &mut rng),
-        }
-    } else {
-        Vec::new()
+    // What RX's classifier can see without labels (the monitor rule uses it).
+    let judge = &rx.classifier;
+    let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
+    let confidences = match method {
+        Method::None => link_confidences(&tx, &rx, judge, &test, &mut rng),
+        _ => link_confidences(&aligned, &aligned, judge, &test, &mut rng),
     };
     let eval = LinkEval { accuracy: result.headline_accuracy(&j), mse: j.mse, confidences };
     Ok((result, eval))

@@ -41,6 +41,10 @@ pub struct EpisodeRecord {
     pub mse_before: f64,
     pub accuracy_after: Option<f64>,
     pub mse_after: Option<f64>,
+    /// Mean confidence (max softmax) of RX's classifier on the decoded
+    /// messages, before and after: what a `monitor` threshold is compared with.
+    pub confidence_before: f64,
+    pub confidence_after: Option<f64>,
     pub download_bytes: u64,
     pub upload_bytes: u64,
     pub finetune_flops: u64,
@@ -96,6 +100,8 @@ pub struct PairRecord {
     pub aligned_at_end: bool,
     pub accuracy_end: Option<f64>,
     pub mse_end: Option<f64>,
+    /// Mean confidence of RX's classifier on the link at the horizon.
+    pub confidence_end: Option<f64>,
 }
 
 /// The network at one sample time.
@@ -125,8 +131,11 @@ pub struct Aggregate {
     pub pairs: usize,
     pub episodes: usize,
     pub recovered: usize,
-    /// Episodes still misaligned at the horizon.
+    /// Truly misaligned episodes not yet recovered at the horizon.
     pub unrecovered: usize,
+    /// Episodes opened by a monitor declaration on a truly aligned link
+    /// (counted in `episodes`, served like any other).
+    pub false_alarm_episodes: usize,
     pub recovery_mean_s: Option<f64>,
     pub recovery_median_s: Option<f64>,
     pub recovery_p95_s: Option<f64>,
