@@ -28,7 +28,7 @@ build:
 
 # The main job: the quickstart scenario with the shipped checkpoints.
 run: build
-	$(BIN) eval scenarios/quickstart.ron
+	$(BIN) run scenarios/quickstart.ron
 
 # Default tests plus the real-data acceptance checks (release build: the
 # tests run real networks).

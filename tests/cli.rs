@@ -146,4 +146,12 @@ fn readme_scenario_example_is_valid() {
     let block = section.split("```ron\n").nth(1).and_then(|b| b.split("```").next()).expect("a ron block");
     let sc = slfsim::scenario::parse(block, std::path::Path::new("README.md")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sc.two_user.methods.len(), 5);
+    // The `network` example, spliced into the first one, parses and expands.
+    let net = section.split("```ron\n").nth(2).and_then(|b| b.split("```").next()).expect("a second ron block");
+    let full = format!("{}{net})", block.trim_end().strip_suffix(')').expect("the example ends with ')'"));
+    let sc = slfsim::scenario::parse(&full, std::path::Path::new("README.md")).unwrap_or_else(|e| panic!("{e}"));
+    let w = slfsim::sim::world::build(&sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
+    assert_eq!((w.users.len(), w.pairs.len(), w.changes.len()), (9, 8, 3));
+    // The star's shared link adds one relay node.
+    assert_eq!(w.nodes, 10);
 }

@@ -5,6 +5,7 @@ mod align;
 mod eval;
 mod progress;
 mod run;
+mod study;
 mod train;
 mod two_user;
 
@@ -41,6 +42,8 @@ enum Command {
     Align(align::AlignArgs),
     /// Simulate the scenario's network of users: misalignment, detection, SLF over shared links.
     Run(run::RunArgs),
+    /// A batch study: a scenario swept over axes with replications (resumable, shardable).
+    Study(study::StudyArgs),
     /// The paper's two-user study: SLF at every ℓ over replicate pairs; table and plots.
     TwoUser(two_user::TwoUserArgs),
 }
@@ -69,11 +72,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Align(args) => align::run(&ctx, args),
         Command::TwoUser(args) => two_user::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
+        Command::Study(args) => study::run(&ctx, args),
     }
 }
 
 fn check(files: &[PathBuf]) -> Result<()> {
     for f in files {
+        if std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("Study("))) {
+            let p = slfsim::study::sweep::plan(f)?;
+            println!("ok: {} (study {:?}, {} runs)", f.display(), p.name, p.runs.len());
+            continue;
+        }
         let sc = slfsim::scenario::load(f)?;
         if sc.network.users.is_empty() {
             println!("ok: {} (scenario {:?}, {} profiles)", f.display(), sc.name, sc.profiles.len());

@@ -2,13 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use slfsim::report::write_run;
-use slfsim::sim::engine;
-use slfsim::sim::lab::{JobContext, TorchLab};
-use slfsim::sim::world;
-use slfsim::transceiver::load_checkpoint;
+use slfsim::sim::simulate::{simulate, SimPaths};
 
 use super::{load_scenario, progress, Ctx, Paths};
 
@@ -27,36 +24,12 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     if let Some(n) = args.steps {
         sc.align.budget.steps = n;
     }
-    let w = world::build(&sc).map_err(|(field, msg)| anyhow::anyhow!("{}: {field}: {msg}", args.scenario.display()))?;
-    let models_dir = args.paths.models(&sc);
-    let data_dir = ctx.data_dir()?;
-    // Every checkpoint a job may load is checked before the clock starts.
-    let mut used: Vec<usize> = w.users.iter().map(|u| u.profile).collect();
-    for c in &w.changes {
-        if let slfsim::scenario::Change::Data { profile, .. } = &c.change {
-            used.extend(sc.profiles.iter().position(|p| &p.name == profile));
-        }
-    }
-    used.sort();
-    used.dedup();
-    for &i in &used {
-        load_checkpoint(&models_dir, &sc.profiles[i]).with_context(|| format!("profile {} (run `slfsim train {}`)", sc.profiles[i].name, args.scenario.display()))?;
-    }
+    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir: ctx.data_dir()?, cache_dir: None };
     let started = std::time::Instant::now();
-    let job_ctx = JobContext {
-        profiles: sc.profiles.clone(),
-        models_dir,
-        data_dir,
-        test_images: sc.eval.test_images,
-        budget: sc.align.budget.clone(),
-        cost: sc.align.cost,
-        method: sc.network.policy.method,
-        seed: sc.seed,
-    };
-    let mut lab = TorchLab::new(job_ctx, ctx.threads)?;
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
     let pb = progress::bar(horizon_ms, "simulated ms");
-    let out = engine::run(&sc, &w, &mut lab, |now_s| pb.set_position((now_s * 1000.0) as u64))?;
+    let out = simulate(&sc, &paths, ctx.threads, |now_s| pb.set_position((now_s * 1000.0) as u64))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 

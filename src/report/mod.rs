@@ -12,6 +12,7 @@ mod atomic;
 mod chart;
 mod heatmap;
 mod run_files;
+mod study_files;
 pub mod run_plots;
 mod table;
 
@@ -25,6 +26,7 @@ pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
 pub use run_files::write_run;
+pub use study_files::{clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing};
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
 pub use table::text_table;
 
@@ -110,9 +112,12 @@ pub(crate) fn render_svg_png<P: Plot>(
     // so render into a temp file in the target folder, fsync, then rename.
     let dir = atomic::parent_dir(&png_path);
     std::fs::create_dir_all(&dir).map_err(|e| atomic::io_err(&png_path, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".slfsim-tmp-")
-        .suffix(".png")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".slfsim-tmp-").suffix(".png");
+    // Results are for reading by others too (tempfile's default is 0600).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder
         .tempfile_in(&dir)
         .map_err(|e| atomic::io_err(&png_path, e))?;
     {

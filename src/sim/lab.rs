@@ -12,6 +12,7 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 
 use rand::RngCore;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::align::cost::CostParams;
 use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
@@ -39,7 +40,7 @@ pub type LinkClass = (TxState, usize);
 
 /// A link judged: headline accuracy and MSE, plus RX's classifier
 /// confidence (max softmax) on each test message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkEval {
     pub accuracy: f64,
     pub mse: f64,
@@ -53,7 +54,7 @@ impl LinkEval {
 }
 
 /// A finished alignment: the measured result and the aligned link judged.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlignOutcome {
     pub result: AlignResult,
     pub after: LinkEval,
@@ -90,6 +91,46 @@ pub struct JobContext {
     pub cost: CostParams,
     pub method: Method,
     pub seed: u64,
+    /// Where finished jobs are kept across runs (a study's runs share one):
+    /// a job whose key file exists is read instead of run.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl JobContext {
+    /// A file name from everything that determines a job's result.
+    fn cache_file(&self, kind: &str, class: LinkClass, key: &str) -> Option<PathBuf> {
+        use sha2::{Digest, Sha256};
+        let dir = self.cache_dir.as_ref()?;
+        let (s, rx) = class;
+        let id = serde_json::json!({
+            "kind": kind, "key": key, "seed": self.seed,
+            "tx": self.profiles[s.profile], "data": self.profiles[s.data_profile], "epsilon": s.epsilon(), "rx": self.profiles[rx],
+            "method": if kind == "eval" { Method::None } else { self.method },
+            "budget": self.budget, "test_images": self.test_images,
+            "data_dir": self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone()),
+            "version": env!("CARGO_PKG_VERSION"),
+        });
+        let h = Sha256::digest(id.to_string().as_bytes());
+        Some(dir.join(format!("{kind}-{}.json", h.iter().map(|b| format!("{b:02x}")).collect::<String>())))
+    }
+}
+
+/// Reads a cached job result; a missing or unreadable file means "run it".
+fn cached<T: DeserializeOwned>(file: &Option<PathBuf>) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(file.as_ref()?).ok()?).ok()
+}
+
+/// Writes a job result atomically (temp file, rename), so a killed run never
+/// leaves a partial cache entry.
+fn store<T: Serialize>(file: &Option<PathBuf>, value: &T) -> Result<(), LabError> {
+    let Some(path) = file else { return Ok(()) };
+    let e = |m: String| LabError { job: path.display().to_string(), msg: m };
+    let dir = path.parent().expect("cache files live in a folder");
+    std::fs::create_dir_all(dir).map_err(|x| e(x.to_string()))?;
+    let mut tmp = tempfile::Builder::new().prefix(".slfsim-tmp-").tempfile_in(dir).map_err(|x| e(x.to_string()))?;
+    serde_json::to_writer(&mut tmp, value).map_err(|x| e(x.to_string()))?;
+    tmp.persist(path).map_err(|x| e(x.to_string()))?;
+    Ok(())
 }
 
 enum Slot<T> {
@@ -130,13 +171,17 @@ impl TorchLab {
         Ok(TorchLab { ctx: Arc::new(ctx), pool, eval_ids: HashMap::new(), evals: Vec::new(), align_ids: HashMap::new(), aligns: Vec::new() })
     }
 
-    fn spawn<T: Send + 'static>(&self, f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static) -> Slot<T> {
+    fn spawn<T: Send + Serialize + DeserializeOwned + 'static>(&self, file: Option<PathBuf>, f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static) -> Slot<T> {
+        if let Some(v) = cached(&file) {
+            return Slot::Done(Ok(v));
+        }
         let (tx, rx) = channel();
         let ctx = Arc::clone(&self.ctx);
         self.pool.spawn(move || {
             // Fixed per job: results must not depend on the pool size.
             tch::set_num_threads(1);
-            let _ = tx.send(f(&ctx));
+            let r = f(&ctx).and_then(|v| store(&file, &v).map(|_| v));
+            let _ = tx.send(r);
         });
         Slot::Pending(rx)
     }
@@ -188,7 +233,8 @@ impl Lab for TorchLab {
             return id;
         }
         let key = format!("eval {}", class_key(&self.ctx.profiles, class));
-        let slot = self.spawn(move |ctx| run_job(ctx, class, &Method::None, &key).map(|(_, e)| e));
+        let file = self.ctx.cache_file("eval", class, &key);
+        let slot = self.spawn(file, move |ctx| run_job(ctx, class, &Method::None, &key).map(|(_, e)| e));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
@@ -199,7 +245,8 @@ impl Lab for TorchLab {
             return id;
         }
         let k = key.clone();
-        let slot = self.spawn(move |ctx| {
+        let file = self.ctx.cache_file("align", class, &key);
+        let slot = self.spawn(file, move |ctx| {
             let m = ctx.method;
             run_job(ctx, class, &m, &k).map(|(result, after)| AlignOutcome { result, after })
         });

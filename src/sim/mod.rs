@@ -22,6 +22,7 @@ pub mod engine;
 pub mod lab;
 pub mod network;
 pub mod queue;
+pub mod simulate;
 pub mod topology;
 pub mod world;
 

@@ -1,0 +1,197 @@
+//! `slfsim study`: every (point, replication) of a study file as its own
+//! simulation, several at a time; resumable, shardable, mergeable.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use slfsim::report::{clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing};
+use slfsim::sim::simulate::{simulate, SimPaths};
+use slfsim::study::results::{run_metrics, summarise_points};
+use slfsim::study::sweep::{plan, shard, Plan, RunSpec};
+
+use super::{progress, Ctx};
+
+#[derive(Args, Debug)]
+pub struct StudyArgs {
+    /// The study file (not with --merge).
+    study: Option<PathBuf>,
+    /// Output folder (default: output/<study name>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Runs at a time (each gets --threads / jobs LibTorch job workers).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Run only slice I of N (0 <= I < N), e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Combine the outputs of shards (folders) into --out.
+    #[arg(long, num_args = 1.., conflicts_with_all = ["study", "shard"])]
+    merge: Vec<PathBuf>,
+    /// Checkpoint folder (default: each scenario's models_dir).
+    #[arg(long)]
+    models_dir: Option<PathBuf>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 0/4")?;
+    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| "I is not a number")?, n.trim().parse().map_err(|_| "N is not a number")?);
+    if n == 0 || i >= n {
+        return Err(format!("need 0 <= I < N, got {i}/{n}"));
+    }
+    Ok((i, n))
+}
+
+type Finished = (RunSpec, Vec<(String, Option<f64>)>, Timing);
+
+pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
+    if !args.merge.is_empty() {
+        let out = args.out.clone().context("--merge needs --out DIR")?;
+        return merge(&args.merge, &out);
+    }
+    let file = args.study.clone().context("give a study file (or --merge DIR...)")?;
+    anyhow::ensure!(args.jobs >= 1, "--jobs must be >= 1");
+    let plan = plan(&file)?;
+    let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&plan.name));
+    let previous = out.join("study.json");
+    if previous.exists() {
+        let old: Plan = serde_json::from_slice(&std::fs::read(&previous)?).with_context(|| format!("{}", previous.display()))?;
+        // Compare what study.json records (the scenarios themselves are not stored).
+        if (&old.name, &old.labels, old.x_axis, &old.runs) != (&plan.name, &plan.labels, plan.x_axis, &plan.runs) {
+            bail!("{} holds the results of another study (or an edited one); use a fresh --out", out.display());
+        }
+    }
+    write_plan(&out, &plan)?;
+    let runs_dir = out.join("runs");
+    let cleaned = clean_partial_runs(&runs_dir)?;
+    if cleaned > 0 {
+        tracing::info!(cleaned, "removed unfinished runs of an interrupted study");
+    }
+    let selected: Vec<usize> = match args.shard {
+        Some((i, n)) => shard(plan.runs.len(), i, n),
+        None => (0..plan.runs.len()).collect(),
+    };
+    let todo: Vec<usize> = selected.iter().copied().filter(|&i| !runs_dir.join(&plan.runs[i].id).join("summary.json").exists()).collect();
+    let points = plan.runs.iter().map(|r| r.point).max().map_or(0, |p| p + 1);
+    let shard_note = args.shard.map_or(String::new(), |(i, n)| format!(" in shard {i}/{n}"));
+    println!(
+        "{}: {} points x {} replications = {} runs; {} selected{shard_note}, {} to run, {} already finished",
+        plan.name,
+        points,
+        plan.runs.len() / points.max(1),
+        plan.runs.len(),
+        selected.len(),
+        todo.len(),
+        selected.len() - todo.len()
+    );
+
+    let data_dir = ctx.data_dir()?;
+    let threads = (ctx.threads / args.jobs).max(1);
+    let pb = progress::bar(selected.len() as u64, "runs");
+    pb.set_position((selected.len() - todo.len()) as u64);
+    let next = AtomicUsize::new(0);
+    let failed: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..args.jobs.min(todo.len().max(1)) {
+            s.spawn(|| loop {
+                if failed.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                    return;
+                }
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&i) = todo.get(k) else { return };
+                let (spec, sc) = (&plan.runs[i], &plan.scenarios[i]);
+                let paths = SimPaths {
+                    models_dir: args.models_dir.clone().unwrap_or_else(|| sc.models_dir.clone()),
+                    data_dir: data_dir.clone(),
+                    cache_dir: Some(out.join("cache")),
+                };
+                let started = std::time::Instant::now();
+                let r = simulate(sc, &paths, threads, |_| {}).map_err(|e| anyhow::anyhow!("run {}: {e}", spec.id)).and_then(|o| {
+                    let wall_s = started.elapsed().as_secs_f64();
+                    let events = o.summary.aggregate.events;
+                    let t = Timing { wall_s, events, events_per_s: events as f64 / wall_s.max(1e-9) };
+                    Ok(write_run_folder(&runs_dir, spec, &o, &t)?)
+                });
+                match r {
+                    Ok(_) => pb.inc(1),
+                    Err(e) => {
+                        failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    pb.finish_and_clear();
+    if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    if let Some((i, n)) = args.shard {
+        println!("shard {i}/{n} finished: {} runs in {}; combine the shards with `slfsim study --merge DIR... --out DIR`", selected.len(), runs_dir.display());
+        return Ok(());
+    }
+    finish(&plan, &out, &[out.clone()])
+}
+
+/// Reads every run of `plan` from the first of `dirs` that has it, then
+/// writes the tables and plots into `out`.
+fn finish(plan: &Plan, out: &Path, dirs: &[PathBuf]) -> Result<()> {
+    let mut runs: Vec<Finished> = Vec::new();
+    let mut missing = Vec::new();
+    for spec in &plan.runs {
+        let found = dirs.iter().find_map(|d| read_run_folder(&d.join("runs").join(&spec.id)).transpose());
+        match found {
+            Some(r) => {
+                let (s, summary, t) = r?;
+                anyhow::ensure!(&s == spec, "run {} does not match the study's plan", spec.id);
+                runs.push((s, run_metrics(&summary), t));
+            }
+            None => missing.push(spec.id.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        bail!("{} runs are not finished in {:?}: {}", missing.len(), dirs, missing.join(", "));
+    }
+    let by_point: Vec<(RunSpec, Vec<(String, Option<f64>)>)> = runs.iter().map(|(s, m, _)| (s.clone(), m.clone())).collect();
+    let points = summarise_points(&by_point);
+    let mut files = write_study_tables(out, &plan.labels, &runs, &points)?;
+    files.extend(write_study_plots(out, &plan.name, &plan.labels, plan.x_axis, &points, &runs)?);
+    let wall: f64 = runs.iter().map(|(_, _, t)| t.wall_s).sum();
+    println!("{}: {} runs, {} points; {:.0} s of run wall time in total", plan.name, runs.len(), points.len(), wall);
+    println!("wrote {} files to {}", files.len(), out.display());
+    Ok(())
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let mut plans = Vec::new();
+    for d in dirs {
+        let p = d.join("study.json");
+        let plan: Plan = serde_json::from_slice(&std::fs::read(&p).with_context(|| format!("{} is not a study output (no study.json)", d.display()))?)
+            .with_context(|| format!("{}", p.display()))?;
+        plans.push(plan);
+    }
+    let plan = plans[0].clone();
+    if let Some(i) = plans.iter().position(|p| *p != plan) {
+        bail!("{} holds another study than {}", dirs[i].display(), dirs[0].display());
+    }
+    // The merged folder is a complete study folder: copy every run into it.
+    let runs_dir = out.join("runs");
+    std::fs::create_dir_all(&runs_dir)?;
+    for spec in &plan.runs {
+        let dest = runs_dir.join(&spec.id);
+        if dest.join("summary.json").exists() {
+            continue;
+        }
+        if let Some(src) = dirs.iter().map(|d| d.join("runs").join(&spec.id)).find(|p| p.join("summary.json").exists()) {
+            let tmp = tempfile::Builder::new().prefix(&format!(".tmp-{}-", spec.id)).tempdir_in(&runs_dir)?;
+            for f in ["summary.json", "run.json", "timing.json"] {
+                std::fs::copy(src.join(f), tmp.path().join(f)).with_context(|| format!("{}", src.join(f).display()))?;
+            }
+            std::fs::rename(tmp.keep(), &dest)?;
+        }
+    }
+    write_plan(out, &plan)?;
+    finish(&plan, out, &[out.to_path_buf()])
+}

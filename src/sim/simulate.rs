@@ -1,0 +1,65 @@
+//! One simulation end to end: expand the scenario's network, check every
+//! checkpoint it needs, start the LibTorch job pool and run the event loop.
+
+use std::path::{Path, PathBuf};
+
+use super::engine::{run, EngineError, RunOutput};
+use super::lab::{JobContext, LabError, TorchLab};
+use super::world;
+use crate::scenario::{Change, Scenario};
+use crate::transceiver::{load_checkpoint, CheckpointError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{field}: {msg}")]
+    Invalid { field: String, msg: String },
+    #[error("{source} (run `slfsim train` on the scenario)")]
+    Checkpoint { source: CheckpointError },
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// Where a simulation reads and keeps things.
+#[derive(Debug, Clone)]
+pub struct SimPaths {
+    pub models_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// Finished jobs shared across runs (None: nothing kept).
+    pub cache_dir: Option<PathBuf>,
+}
+
+pub fn simulate(sc: &Scenario, paths: &SimPaths, threads: usize, progress: impl FnMut(f64)) -> Result<RunOutput, SimError> {
+    let w = world::build(sc).map_err(|(field, msg)| SimError::Invalid { field, msg })?;
+    check_checkpoints(sc, &w, &paths.models_dir)?;
+    let ctx = JobContext {
+        profiles: sc.profiles.clone(),
+        models_dir: paths.models_dir.clone(),
+        data_dir: paths.data_dir.clone(),
+        test_images: sc.eval.test_images,
+        budget: sc.align.budget.clone(),
+        cost: sc.align.cost,
+        method: sc.network.policy.method,
+        seed: sc.seed,
+        cache_dir: paths.cache_dir.clone(),
+    };
+    let mut lab = TorchLab::new(ctx, threads)?;
+    Ok(run(sc, &w, &mut lab, progress)?)
+}
+
+/// Every checkpoint a job may load, checked before the clock starts.
+fn check_checkpoints(sc: &Scenario, w: &world::World, dir: &Path) -> Result<(), SimError> {
+    let mut used: Vec<usize> = w.users.iter().map(|u| u.profile).collect();
+    for c in &w.changes {
+        if let Change::Data { profile, .. } = &c.change {
+            used.extend(sc.profiles.iter().position(|p| &p.name == profile));
+        }
+    }
+    used.sort();
+    used.dedup();
+    for i in used {
+        load_checkpoint(dir, &sc.profiles[i]).map_err(|source| SimError::Checkpoint { source })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Study files: a base scenario, axes that vary any of its fields by path,
+//! and replications. `plan` expands them into runs (point x replication),
+//! each a complete, validated scenario, before anything runs.
+
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::scenario::{Scenario, ScenarioError};
+use crate::seed::stream;
+
+/// A study (RON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    pub name: String,
+    /// The base scenario, relative to the study file.
+    pub scenario: PathBuf,
+    /// Replication r runs with scenario seed derived from (seed, r): the same
+    /// seeds at every point (common random numbers across points).
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "one")]
+    pub replications: usize,
+    /// Fields set at every point before the axes (e.g. a smaller budget).
+    #[serde(default)]
+    pub set: Vec<Setting>,
+    /// Points are the cartesian product of the axes, the first axis slowest.
+    pub axes: Vec<Axis>,
+    /// The label of the axis that sets the population size (plots put the
+    /// number of users on x and draw one line per value of the other axes);
+    /// default: the first axis.
+    #[serde(default)]
+    pub x_axis: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Setting {
+    pub path: String,
+    pub value: ron::Value,
+}
+
+/// One varied field. `path` addresses the scenario as its JSON form:
+/// `network.users[1].count`, `align.budget.steps`,
+/// `network.policy.method.slf.freeze`, `profiles[0].channel.epsilon`. Values
+/// are numbers, strings (unit variants such as "memoized") or maps in the
+/// externally tagged form of enums (`{"monitor": {"window": 20, "threshold": 0.9}}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    pub path: String,
+    /// Column name in the tables (default: the path's last field).
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub values: Vec<ron::Value>,
+    /// Integers start..=end by step (instead of `values`).
+    #[serde(default)]
+    pub range: Option<(i64, i64, i64)>,
+}
+
+impl Axis {
+    pub fn label(&self) -> String {
+        self.label.clone().unwrap_or_else(|| self.path.rsplit('.').next().unwrap_or(&self.path).split('[').next().unwrap_or_default().to_string())
+    }
+
+    fn expand(&self) -> Result<Vec<Value>, String> {
+        match (&self.range, self.values.is_empty()) {
+            (Some(_), false) => Err("give either values or range, not both".into()),
+            (None, true) => Err("needs values or a range".into()),
+            (Some((a, b, step)), true) => {
+                if *step <= 0 || b < a {
+                    return Err(format!("range ({a}, {b}, {step}) needs start <= end and step > 0"));
+                }
+                Ok((*a..=*b).step_by(*step as usize).map(Value::from).collect())
+            }
+            (None, false) => self.values.iter().map(to_json).collect(),
+        }
+    }
+}
+
+/// RON value -> JSON value (maps need string keys).
+fn to_json(v: &ron::Value) -> Result<Value, String> {
+    Ok(match v {
+        ron::Value::Bool(b) => Value::Bool(*b),
+        ron::Value::Char(c) => Value::String(c.to_string()),
+        ron::Value::String(s) => Value::String(s.clone()),
+        ron::Value::Number(n) => match *n {
+            ron::Number::I8(x) => Value::from(x),
+            ron::Number::I16(x) => Value::from(x),
+            ron::Number::I32(x) => Value::from(x),
+            ron::Number::I64(x) => Value::from(x),
+            ron::Number::U8(x) => Value::from(x),
+            ron::Number::U16(x) => Value::from(x),
+            ron::Number::U32(x) => Value::from(x),
+            ron::Number::U64(x) => Value::from(x),
+            other => serde_json::Number::from_f64(other.into_f64()).map(Value::Number).ok_or("non-finite number")?,
+        },
+        ron::Value::Option(o) => match o {
+            Some(x) => to_json(x)?,
+            None => Value::Null,
+        },
+        ron::Value::Unit => Value::Null,
+        ron::Value::Seq(s) => Value::Array(s.iter().map(to_json).collect::<Result<_, _>>()?),
+        ron::Value::Map(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m.iter() {
+                let ron::Value::String(k) = k else { return Err(format!("map keys must be strings, got {k:?}")) };
+                out.insert(k.clone(), to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        ron::Value::Bytes(_) => return Err("byte strings are not supported".into()),
+    })
+}
+
+/// Sets `path` (dots and [i]) in `root` to `value`; the field must exist.
+pub fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let mut cur = root;
+    for part in path.split('.') {
+        let (name, idx) = match part.split_once('[') {
+            Some((n, rest)) => (n, Some(rest.trim_end_matches(']').parse::<usize>().map_err(|_| format!("bad index in {part:?}"))?)),
+            None => (part, None),
+        };
+        if !name.is_empty() {
+            cur = cur.get_mut(name).ok_or_else(|| format!("no field {name:?} here"))?;
+        }
+        if let Some(i) = idx {
+            let len = cur.as_array().map_or(0, |a| a.len());
+            cur = cur.get_mut(i).ok_or_else(|| format!("index {i} out of range (length {len})"))?;
+        }
+    }
+    *cur = value;
+    Ok(())
+}
+
+/// One simulation of the study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Folder name, e.g. `p003_r1`.
+    pub id: String,
+    pub point: usize,
+    pub replication: usize,
+    pub seed: u64,
+    /// Axis values of the point, as text, in axis order.
+    pub values: Vec<String>,
+    /// SHA-256 of the run's full scenario: an edited base or axis never
+    /// mixes with finished runs of the old one.
+    pub scenario_sha256: String,
+}
+
+/// The expanded study: what `study.json` records and shards must agree on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub name: String,
+    pub labels: Vec<String>,
+    pub x_axis: usize,
+    pub runs: Vec<RunSpec>,
+    #[serde(skip)]
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("cannot read study {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}:{col}: {msg}")]
+    Syntax { path: PathBuf, line: usize, col: usize, msg: String },
+    #[error("{path}: {field}: {msg}")]
+    Invalid { path: PathBuf, field: String, msg: String },
+    #[error("{path}: base scenario: {source}")]
+    Base { path: PathBuf, source: ScenarioError },
+    #[error("{path}: point {point} ({values}): {field}: {msg}")]
+    Point { path: PathBuf, point: usize, values: String, field: String, msg: String },
+}
+
+/// Reads a study file and expands it; every point's scenario is validated
+/// (fields and network) before this returns.
+pub fn plan(path: &Path) -> Result<Plan, PlanError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.into(), source })?;
+    let st: Study = ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_NEWTYPES)
+        .from_str(&text)
+        .map_err(|e| PlanError::Syntax { path: path.into(), line: e.span.start.line, col: e.span.start.col, msg: e.code.to_string() })?;
+    let invalid = |field: String, msg: String| PlanError::Invalid { path: path.into(), field, msg };
+    if !crate::scenario::valid_name(&st.name) {
+        return Err(invalid("name".into(), format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", st.name)));
+    }
+    if st.replications == 0 {
+        return Err(invalid("replications".into(), "must be >= 1".into()));
+    }
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(&st.scenario);
+    let base = crate::scenario::load(&base_path).map_err(|source| PlanError::Base { path: path.into(), source })?;
+    let mut base_json = serde_json::to_value(&base).expect("scenarios serialise");
+    for (i, s) in st.set.iter().enumerate() {
+        let v = to_json(&s.value).map_err(|m| invalid(format!("set[{i}].value"), m))?;
+        set_path(&mut base_json, &s.path, v).map_err(|m| invalid(format!("set[{i}].path"), format!("{}: {m}", s.path)))?;
+    }
+    let mut values = Vec::new();
+    for (i, a) in st.axes.iter().enumerate() {
+        let v = a.expand().map_err(|m| invalid(format!("axes[{i}]"), m))?;
+        // Check the path once, on the base.
+        set_path(&mut base_json.clone(), &a.path, v[0].clone()).map_err(|m| invalid(format!("axes[{i}].path"), format!("{}: {m}", a.path)))?;
+        values.push(v);
+    }
+    let labels: Vec<String> = st.axes.iter().map(Axis::label).collect();
+    if st.axes.is_empty() {
+        return Err(invalid("axes".into(), "at least one axis is needed".into()));
+    }
+    let x_axis = match &st.x_axis {
+        None => 0,
+        Some(l) => labels.iter().position(|x| x == l).ok_or_else(|| invalid("x_axis".into(), format!("no axis labelled {l:?} (labels: {labels:?})")))?,
+    };
+    let n_points: usize = values.iter().map(Vec::len).product();
+    let seeds: Vec<u64> = (0..st.replications).map(|r| stream(st.seed, "replication", &[&r.to_string()]).next_u64()).collect();
+    let mut plan = Plan { name: st.name.clone(), labels, x_axis, runs: Vec::new(), scenarios: Vec::new() };
+    for point in 0..n_points {
+        // Mixed radix, first axis slowest.
+        let mut rest = point;
+        let mut pick = vec![0; values.len()];
+        for k in (0..values.len()).rev() {
+            pick[k] = rest % values[k].len();
+            rest /= values[k].len();
+        }
+        let mut json = base_json.clone();
+        let mut shown = Vec::new();
+        for (k, a) in st.axes.iter().enumerate() {
+            let v = values[k][pick[k]].clone();
+            shown.push(match &v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            set_path(&mut json, &a.path, v).expect("checked on the base");
+        }
+        let desc = plan.labels.iter().zip(&shown).map(|(l, v)| format!("{l}={v}")).collect::<Vec<_>>().join(", ");
+        let point_err = |field: String, msg: String| PlanError::Point { path: path.into(), point, values: desc.clone(), field, msg };
+        let sc: Scenario = serde_json::from_value(json).map_err(|e| point_err("(value type)".into(), e.to_string()))?;
+        sc.validate().map_err(|(f, m)| point_err(f, m))?;
+        crate::sim::world::build(&sc).map_err(|(f, m)| point_err(f, m))?;
+        for (r, &seed) in seeds.iter().enumerate() {
+            let mut s = sc.clone();
+            s.seed = seed;
+            s.name = format!("{}_p{point:03}_r{r}", st.name);
+            let sha = {
+                use sha2::{Digest, Sha256};
+                let h = Sha256::digest(serde_json::to_string(&s).expect("scenarios serialise").as_bytes());
+                h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            };
+            plan.runs.push(RunSpec { id: format!("p{point:03}_r{r}"), point, replication: r, seed, values: shown.clone(), scenario_sha256: sha });
+            plan.scenarios.push(s);
+        }
+    }
+    Ok(plan)
+}
+
+/// Runs of shard `i` of `n`: every n-th run from the i-th, a deterministic slice.
+pub fn shard(runs: usize, i: usize, n: usize) -> Vec<usize> {
+    (0..runs).filter(|r| r % n == i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_set_nested_fields_and_report_missing_ones() {
+        let mut v = serde_json::json!({"a": {"b": [1, {"c": 2}]}});
+        set_path(&mut v, "a.b[1].c", Value::from(5)).unwrap();
+        assert_eq!(v["a"]["b"][1]["c"], 5);
+        assert!(set_path(&mut v, "a.x", Value::from(1)).unwrap_err().contains("\"x\""));
+        assert!(set_path(&mut v, "a.b[7]", Value::from(1)).unwrap_err().contains("out of range"));
+    }
+
+    #[test]
+    fn ron_values_become_json() {
+        let v: ron::Value = ron::from_str(r#"{"monitor": {"window": 20, "threshold": 0.5}}"#).unwrap();
+        assert_eq!(to_json(&v).unwrap(), serde_json::json!({"monitor": {"window": 20, "threshold": 0.5}}));
+        let n: ron::Value = ron::from_str("-3").unwrap();
+        assert_eq!(to_json(&n).unwrap(), serde_json::json!(-3));
+    }
+
+    #[test]
+    fn shards_partition_the_runs() {
+        let mut all: Vec<usize> = (0..3).flat_map(|i| shard(10, i, 3)).collect();
+        all.sort();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        assert_eq!(shard(10, 1, 3), vec![1, 4, 7]);
+    }
+}
