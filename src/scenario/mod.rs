@@ -101,7 +101,7 @@ pub enum ScenarioError {
     Invalid { path: PathBuf, field: String, msg: String },
 }
 
-fn ron_options() -> ron::Options {
+pub(crate) fn ron_options() -> ron::Options {
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_NEWTYPES)
 }

@@ -185,8 +185,7 @@ pub enum PlanError {
 /// (fields and network) before this returns.
 pub fn plan(path: &Path) -> Result<Plan, PlanError> {
     let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.into(), source })?;
-    let st: Study = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_NEWTYPES)
+    let st: Study = crate::scenario::ron_options()
         .from_str(&text)
         .map_err(|e| PlanError::Syntax { path: path.into(), line: e.span.start.line, col: e.span.start.col, msg: e.code.to_string() })?;
     let invalid = |field: String, msg: String| PlanError::Invalid { path: path.into(), field, msg };
