@@ -79,6 +79,8 @@ fn ron_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn shipped_scenarios_are_valid() {
     let mut files = Vec::new();
     ron_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut files);
+    // Study files (scenarios/studies/*.ron with `Study(`) are planned by study::sweep's tests.
+    files.retain(|f| !std::fs::read_to_string(f).unwrap().lines().any(|l| l.starts_with("Study(")));
     for f in &files {
         load(f).unwrap_or_else(|e| panic!("{e}"));
     }

@@ -286,6 +286,25 @@ mod tests {
     }
 
     #[test]
+    fn shipped_studies_expand_into_valid_runs() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/studies");
+        let scaling = plan(&dir.join("scaling.ron")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(scaling.runs.len(), 8 * 5 * 3);
+        assert_eq!(scaling.labels, ["tx", "freeze"]);
+        // First axis slowest; replications innermost; same seeds at every point.
+        assert_eq!((scaling.runs[3].point, scaling.runs[3].replication), (1, 0));
+        assert_eq!(scaling.runs[0].seed, scaling.runs[3].seed);
+        assert_eq!(scaling.runs[3].values, ["2", "1"]);
+        assert_eq!(scaling.scenarios[3].network.users[1].count, 2);
+        assert_eq!(scaling.scenarios[3].network.policy.method.freeze(4), Some(1));
+        let last = scaling.scenarios.last().unwrap();
+        assert_eq!(last.network.users[1].count, 256);
+        let smoke = plan(&dir.join("smoke.ron")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(smoke.runs.len(), 12);
+        assert!(smoke.scenarios.iter().all(|s| s.align.budget.steps == 20 && s.eval.test_images == 300));
+    }
+
+    #[test]
     fn shards_partition_the_runs() {
         let mut all: Vec<usize> = (0..3).flat_map(|i| shard(10, i, 3)).collect();
         all.sort();
