@@ -177,6 +177,39 @@ pub fn write_study_plots(
         let s = by_users(points, labels, x_axis, metric);
         files.extend(line_chart(&out.join(format!("study_{metric}")), &format!("{name}: {title} (mean, 95% CI)"), "users", title, &s, log_x)?);
     }
+    // Accuracy against the first other axis (e.g. ℓ) when its values are
+    // numbers: one line per population size (at most six, evenly spread).
+    if let Some(other) = (0..labels.len()).find(|&k| k != x_axis) {
+        let mut by_x: BTreeMap<String, Vec<&PointSummary>> = BTreeMap::new();
+        for p in points {
+            by_x.entry(p.values[x_axis].clone()).or_default().push(p);
+        }
+        let mut keys: Vec<(f64, String)> = by_x.keys().map(|k| (k.parse::<f64>().unwrap_or(f64::NAN), k.clone())).collect();
+        keys.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let pick: Vec<&(f64, String)> = if keys.len() <= 6 { keys.iter().collect() } else { (0..6).map(|i| &keys[i * (keys.len() - 1) / 5]).collect() };
+        for (metric, title) in [("time_avg_accuracy", "time-averaged network accuracy"), ("accuracy_after_mean", "accuracy after alignment")] {
+            let series: Vec<Series> = pick
+                .iter()
+                .map(|(_, k)| {
+                    let mut v: Vec<(f64, f64, f64)> = by_x[k]
+                        .iter()
+                        .filter_map(|p| {
+                            let x = p.values[other].parse::<f64>().ok()?;
+                            let s = stat(p, metric)?;
+                            Some((x, s.mean, if s.ci95.is_finite() { s.ci95 } else { 0.0 }))
+                        })
+                        .collect();
+                    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    Series { name: format!("{}={k}", labels[x_axis]), points: v.iter().map(|&(x, y, _)| (x, y)).collect(), band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()) }
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
+            if !series.is_empty() {
+                let l = &labels[other];
+                files.extend(line_chart(&out.join(format!("study_{metric}_vs_{l}")), &format!("{name}: {title} vs {l} (mean, 95% CI)"), l, title, &series, false)?);
+            }
+        }
+    }
     // Phases: one bar per point, at the largest population of each series.
     let max_users = users.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let bars: Vec<(String, Vec<PhaseMean>)> = points
