@@ -74,7 +74,7 @@ impl SyntheticLab {
     }
 
     fn link_eval(&self, (accuracy, mse, conf): (f64, f64, f32)) -> LinkEval {
-        LinkEval { accuracy, mse, confidences: vec![conf; self.sc.eval.test_images] }
+        LinkEval::new(accuracy, mse, vec![conf; self.sc.eval.test_images])
     }
 
     fn judged((accuracy, mse, _): (f64, f64, f32)) -> Judged {

@@ -342,12 +342,12 @@ impl Engine<'_> {
         let (acc, mse, confidence) = match (aligned, self.pairs[p].aligned_job) {
             (true, Some(job)) => {
                 let a = &self.lab.align_result(job)?.after;
-                (a.accuracy, a.mse, a.mean_confidence())
+                (a.accuracy, a.mse, a.mean_confidence)
             }
             _ => {
                 let id = self.lab.evaluate(self.class(p));
                 let ev = self.lab.eval_result(id)?;
-                (ev.accuracy, ev.mse, ev.mean_confidence())
+                (ev.accuracy, ev.mse, ev.mean_confidence)
             }
         };
         let pr = &mut self.pairs[p];
@@ -704,7 +704,7 @@ impl Engine<'_> {
             e.recovery_time_s = Some(ns_to_secs(now) - e.onset_s);
             e.accuracy_after = Some(after.accuracy);
             e.mse_after = Some(after.mse);
-            e.confidence_after = Some(after.mean_confidence());
+            e.confidence_after = Some(after.mean_confidence);
             let pr = &mut self.pairs[p];
             pr.aligned = Some(s.version);
             pr.aligned_job = Some(s.job);

@@ -45,11 +45,14 @@ pub struct LinkEval {
     pub accuracy: f64,
     pub mse: f64,
     pub confidences: Vec<f32>,
+    /// Mean of `confidences`, kept so the engine does not re-sum it per event.
+    pub mean_confidence: f64,
 }
 
 impl LinkEval {
-    pub fn mean_confidence(&self) -> f64 {
-        self.confidences.iter().map(|&c| c as f64).sum::<f64>() / self.confidences.len().max(1) as f64
+    pub fn new(accuracy: f64, mse: f64, confidences: Vec<f32>) -> LinkEval {
+        let mean_confidence = confidences.iter().map(|&c| c as f64).sum::<f64>() / confidences.len().max(1) as f64;
+        LinkEval { accuracy, mse, confidences, mean_confidence }
     }
 }
 
@@ -223,7 +226,7 @@ fn run_job(ctx: &JobContext, class: LinkClass, method: &Method, key: &str) -> Re
         Method::None => link_confidences(&tx, &rx, judge, &test, &mut rng),
         _ => link_confidences(&aligned, &aligned, judge, &test, &mut rng),
     };
-    let eval = LinkEval { accuracy: result.headline_accuracy(&j), mse: j.mse, confidences };
+    let eval = LinkEval::new(result.headline_accuracy(&j), j.mse, confidences);
     Ok((result, eval))
 }
 
