@@ -34,118 +34,18 @@
 //! World building and scenario parsing happen outside the timed loop; each
 //! timed iteration is one `engine::run` with a fresh `SyntheticLab`.
 
-use std::collections::HashMap;
+use slfsim::align::cost::method_cost;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use slfsim::align::cost::method_cost;
-use slfsim::align::{AlignResult, Judge, Judged};
 use slfsim::scenario::{parse, Scenario};
 use slfsim::sim::engine::{self, RunOutput};
-use slfsim::sim::lab::{AlignOutcome, Lab, LabError, LinkClass, LinkEval};
+use slfsim::sim::synthetic::SyntheticLab;
 use slfsim::sim::world::{self, World};
 
-/// Accuracy / MSE / monitor confidence of a link as met across profiles.
-const MISALIGNED: (f64, f64, f32) = (0.1, 0.08, 0.2);
-/// The same for a jointly trained or freshly aligned link.
-const ALIGNED: (f64, f64, f32) = (0.9, 0.01, 0.95);
-
-/// A `Lab` without models: every job is answered at once with fixed,
-/// plausible numbers. A link class whose TX state is exactly the RX's own
-/// profile (same profile, own data, own ε) evaluates as aligned, every
-/// other as misaligned; every fine-tuning reaches the aligned numbers after
-/// the full step budget. Bytes and FLOPs in the `AlignResult` come from the
-/// real cost model (`method_cost`). Jobs are memoized by class / key like
-/// `TorchLab`, so `counts()` matches what a real run would start.
-struct SyntheticLab {
-    sc: Scenario,
-    eval_ids: HashMap<LinkClass, usize>,
-    evals: Vec<LinkEval>,
-    align_ids: HashMap<String, usize>,
-    aligns: Vec<AlignOutcome>,
-}
-
-impl SyntheticLab {
-    fn new(sc: &Scenario) -> SyntheticLab {
-        SyntheticLab { sc: sc.clone(), eval_ids: HashMap::new(), evals: Vec::new(), align_ids: HashMap::new(), aligns: Vec::new() }
-    }
-
-    fn link_eval(&self, (accuracy, mse, conf): (f64, f64, f32)) -> LinkEval {
-        LinkEval::new(accuracy, mse, vec![conf; self.sc.eval.test_images])
-    }
-
-    fn judged((accuracy, mse, _): (f64, f64, f32)) -> Judged {
-        Judged { accuracy_rx: accuracy, accuracy_tx: accuracy, mse, psnr_db: -10.0 * mse.log10() }
-    }
-
-    fn synthetic_result(&self, class: LinkClass) -> AlignResult {
-        let (tx_state, rx) = class;
-        let tx = &self.sc.profiles[tx_state.profile];
-        let b = &self.sc.align.budget;
-        let method = &self.sc.network.policy.method;
-        let c = method_cost(&tx.model, tx.image_channels(), method, b.steps, b.batch_size, &self.sc.align.cost);
-        AlignResult {
-            tx: tx.name.clone(),
-            rx: self.sc.profiles[rx].name.clone(),
-            method: method.label(),
-            freeze: method.freeze(tx.model.decoder_layers()),
-            steps: b.steps,
-            headline: Judge::Rx,
-            before: Self::judged(MISALIGNED),
-            after: Self::judged(ALIGNED),
-            download_bytes: c.download_bytes,
-            upload_bytes: c.upload_bytes,
-            per_step_up_bytes: c.per_step_up_bytes,
-            per_step_down_bytes: c.per_step_down_bytes,
-            flops_per_step: c.flops_per_step,
-            finetune_flops: c.flops_per_step * b.steps as u64,
-            download_s: c.download_s,
-            compute_s: c.compute_s,
-            upload_s: c.upload_s,
-            recovery_time_s: c.download_s + c.compute_s + c.upload_s,
-            curve: Vec::new(),
-        }
-    }
-}
-
-impl Lab for SyntheticLab {
-    fn evaluate(&mut self, class: LinkClass) -> usize {
-        if let Some(&id) = self.eval_ids.get(&class) {
-            return id;
-        }
-        let (s, rx) = class;
-        let own = s.profile == rx && s.data_profile == rx && s.epsilon() == self.sc.profiles[rx].channel.epsilon;
-        let e = self.link_eval(if own { ALIGNED } else { MISALIGNED });
-        self.evals.push(e);
-        self.eval_ids.insert(class, self.evals.len() - 1);
-        self.evals.len() - 1
-    }
-
-    fn align(&mut self, class: LinkClass, key: String) -> usize {
-        if let Some(&id) = self.align_ids.get(&key) {
-            return id;
-        }
-        let outcome = AlignOutcome { result: self.synthetic_result(class), after: self.link_eval(ALIGNED) };
-        self.aligns.push(outcome);
-        self.align_ids.insert(key, self.aligns.len() - 1);
-        self.aligns.len() - 1
-    }
-
-    fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError> {
-        self.evals.get(id).ok_or_else(|| LabError { job: format!("eval {id}"), msg: "no such evaluation".into() })
-    }
-
-    fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError> {
-        self.aligns.get(id).ok_or_else(|| LabError { job: format!("align {id}"), msg: "no such fine-tuning".into() })
-    }
-
-    fn counts(&self) -> (usize, usize) {
-        (self.evals.len(), self.aligns.len())
-    }
-}
 
 /// Profiles of quickstart.ron (never loaded: only their names, ε and model
 /// shape matter here).

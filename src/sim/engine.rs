@@ -814,3 +814,7 @@ fn fidelity_label(f: Fidelity) -> String {
         Fidelity::Memoized => "memoized".into(),
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

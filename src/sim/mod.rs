@@ -23,6 +23,7 @@ pub mod lab;
 pub mod network;
 pub mod queue;
 pub mod simulate;
+pub mod synthetic;
 pub mod topology;
 pub mod world;
 
