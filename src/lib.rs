@@ -5,6 +5,7 @@
 //! `data` -> `transceiver` -> `align` -> `scenario` -> `study` -> `report` -> CLI.
 //! A lower module never imports a higher one.
 
+pub mod atomic;
 pub mod seed;
 pub mod data;
 pub mod transceiver;

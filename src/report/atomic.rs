@@ -1,7 +1,6 @@
 //! Atomic file output: temp file in the target folder, fsync, rename.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -14,50 +13,12 @@ pub(crate) fn io_err(path: &Path, source: std::io::Error) -> ReportError {
     }
 }
 
-/// The folder `path` lives in ("." for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
+pub(crate) use crate::atomic::{parent_dir, sync_dir};
 
-/// Best-effort fsync of a folder so that a rename inside it is durable.
-pub(crate) fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
-/// Writes bytes to `path` atomically: a temp file in the same folder, fsync,
-/// rename. Creates parent folders. Never leaves a partial file at `path`
-/// (nor, on error, a temp file beside it).
+/// Writes bytes to `path` atomically (see `crate::atomic::write_atomic`):
+/// never a partial file at `path`, nor a temp file beside it on error.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    if path.file_name().is_none() {
-        return Err(io_err(
-            path,
-            std::io::Error::new(std::io::ErrorKind::InvalidInput, "path has no file name"),
-        ));
-    }
-    let dir = parent_dir(path);
-    std::fs::create_dir_all(&dir).map_err(|e| io_err(path, e))?;
-    // The temp file is deleted when `tmp` is dropped, i.e. on every error path.
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".slfsim-tmp-");
-    // Results are for reading by others too (tempfile's default is 0600).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let mut tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| io_err(path, e))?;
-    tmp.write_all(bytes).map_err(|e| io_err(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| io_err(path, e))?;
-    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
-    sync_dir(&dir);
-    Ok(())
+    crate::atomic::write_atomic(path, bytes).map_err(|e| io_err(path, e))
 }
 
 /// Writes `value` as pretty JSON with a trailing newline, atomically.

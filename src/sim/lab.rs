@@ -123,17 +123,13 @@ fn cached<T: DeserializeOwned>(file: &Option<PathBuf>) -> Option<T> {
     serde_json::from_slice(&std::fs::read(file.as_ref()?).ok()?).ok()
 }
 
-/// Writes a job result atomically (temp file, rename), so a killed run never
-/// leaves a partial cache entry.
+/// Writes a job result atomically, so a killed run never leaves a partial
+/// cache entry.
 fn store<T: Serialize>(file: &Option<PathBuf>, value: &T) -> Result<(), LabError> {
     let Some(path) = file else { return Ok(()) };
     let e = |m: String| LabError { job: path.display().to_string(), msg: m };
-    let dir = path.parent().expect("cache files live in a folder");
-    std::fs::create_dir_all(dir).map_err(|x| e(x.to_string()))?;
-    let mut tmp = tempfile::Builder::new().prefix(".slfsim-tmp-").tempfile_in(dir).map_err(|x| e(x.to_string()))?;
-    serde_json::to_writer(&mut tmp, value).map_err(|x| e(x.to_string()))?;
-    tmp.persist(path).map_err(|x| e(x.to_string()))?;
-    Ok(())
+    let bytes = serde_json::to_vec(value).map_err(|x| e(x.to_string()))?;
+    crate::atomic::write_atomic(path, &bytes).map_err(|x| e(x.to_string()))
 }
 
 enum Slot<T> {
