@@ -112,7 +112,7 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
                     let wall_s = started.elapsed().as_secs_f64();
                     let events = o.summary.aggregate.events;
                     let t = Timing { wall_s, events, events_per_s: events as f64 / wall_s.max(1e-9) };
-                    Ok(write_run_folder(&runs_dir, spec, &o, &t)?)
+                    Ok(write_run_folder(&runs_dir, spec, &o.summary, &t)?)
                 });
                 match r {
                     Ok(_) => pb.inc(1),
@@ -176,20 +176,14 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     if let Some(i) = plans.iter().position(|p| *p != plan) {
         bail!("{} holds another study than {}", dirs[i].display(), dirs[0].display());
     }
-    // The merged folder is a complete study folder: copy every run into it.
+    // The merged folder is a complete study folder: every run is written into it.
     let runs_dir = out.join("runs");
-    std::fs::create_dir_all(&runs_dir)?;
     for spec in &plan.runs {
-        let dest = runs_dir.join(&spec.id);
-        if dest.join("summary.json").exists() {
+        if runs_dir.join(&spec.id).join("summary.json").exists() {
             continue;
         }
-        if let Some(src) = dirs.iter().map(|d| d.join("runs").join(&spec.id)).find(|p| p.join("summary.json").exists()) {
-            let tmp = tempfile::Builder::new().prefix(&format!(".tmp-{}-", spec.id)).tempdir_in(&runs_dir)?;
-            for f in ["summary.json", "run.json", "timing.json"] {
-                std::fs::copy(src.join(f), tmp.path().join(f)).with_context(|| format!("{}", src.join(f).display()))?;
-            }
-            std::fs::rename(tmp.keep(), &dest)?;
+        if let Some((s, summary, timing)) = dirs.iter().find_map(|d| read_run_folder(&d.join("runs").join(&spec.id)).transpose()).transpose()? {
+            write_run_folder(&runs_dir, &s, &summary, &timing)?;
         }
     }
     write_plan(out, &plan)?;

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{line_chart, phase_bars, write_atomic, write_csv_atomic, write_json_atomic, ReportError, Series};
-use crate::sim::engine::RunOutput;
 use crate::sim::outcome::{PhaseMean, RunSummary};
 use crate::study::results::PointSummary;
 use crate::study::sweep::RunSpec;
@@ -23,12 +22,12 @@ pub struct Timing {
     pub events_per_s: f64,
 }
 
-/// Writes run `spec` into `runs_dir/<id>/` (summary.json, pairs.csv via the
-/// run writer's tables, timing.json) atomically as a folder.
-pub fn write_run_folder(runs_dir: &Path, spec: &RunSpec, out: &RunOutput, timing: &Timing) -> Result<PathBuf, ReportError> {
+/// Writes run `spec` into `runs_dir/<id>/` (summary.json, run.json,
+/// timing.json) atomically as a folder.
+pub fn write_run_folder(runs_dir: &Path, spec: &RunSpec, summary: &RunSummary, timing: &Timing) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(runs_dir).map_err(io(runs_dir))?;
     let tmp = tempfile::Builder::new().prefix(&format!(".tmp-{}-", spec.id)).tempdir_in(runs_dir).map_err(io(runs_dir))?;
-    write_json_atomic(&tmp.path().join("summary.json"), &out.summary)?;
+    write_json_atomic(&tmp.path().join("summary.json"), summary)?;
     write_json_atomic(&tmp.path().join("run.json"), spec)?;
     write_json_atomic(&tmp.path().join("timing.json"), timing)?;
     let dest = runs_dir.join(&spec.id);
@@ -143,15 +142,14 @@ fn by_users(points: &[PointSummary], labels: &[String], x_axis: usize, metric: &
     }
     groups
         .into_iter()
-        .map(|(name, mut v)| {
-            v.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series {
-                name: if name.is_empty() { metric.into() } else { name },
-                points: v.iter().map(|&(x, y, _)| (x, y)).collect(),
-                band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()),
-            }
-        })
+        .map(|(name, v)| ci_series(if name.is_empty() { metric.into() } else { name }, v))
         .collect()
+}
+
+/// A line through (x, mean) sorted by x, with a band of mean ± CI half-width.
+fn ci_series(name: String, mut v: Vec<(f64, f64, f64)>) -> Series {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Series { name, points: v.iter().map(|&(x, y, _)| (x, y)).collect(), band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()) }
 }
 
 /// The study's plots. `x_axis` is the axis that sets the population size.
@@ -191,7 +189,7 @@ pub fn write_study_plots(
             let series: Vec<Series> = pick
                 .iter()
                 .map(|(_, k)| {
-                    let mut v: Vec<(f64, f64, f64)> = by_x[k]
+                    let v: Vec<(f64, f64, f64)> = by_x[k]
                         .iter()
                         .filter_map(|p| {
                             let x = p.values[other].parse::<f64>().ok()?;
@@ -199,8 +197,7 @@ pub fn write_study_plots(
                             Some((x, s.mean, if s.ci95.is_finite() { s.ci95 } else { 0.0 }))
                         })
                         .collect();
-                    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    Series { name: format!("{}={k}", labels[x_axis]), points: v.iter().map(|&(x, y, _)| (x, y)).collect(), band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()) }
+                    ci_series(format!("{}={k}", labels[x_axis]), v)
                 })
                 .filter(|s| !s.points.is_empty())
                 .collect();
