@@ -15,22 +15,14 @@ use slfsim::align::{FreezeSide, Method};
 use slfsim::report::{phase_bars, recovery_cdf, write_atomic};
 use slfsim::scenario::{load, Fidelity, Scenario};
 use slfsim::sim::engine::{run, RunOutput};
-use slfsim::sim::lab::{JobContext, TorchLab};
+use slfsim::sim::lab::TorchLab;
+use slfsim::sim::simulate::{job_context, SimPaths};
 use slfsim::sim::world;
 
 fn lab(sc: &Scenario, threads: usize) -> TorchLab {
-    let ctx = JobContext {
-        profiles: sc.profiles.clone(),
-        models_dir: sc.models_dir.clone(),
-        data_dir: slfsim::data::resolve_data_dir(None).expect("data folder"),
-        test_images: sc.eval.test_images,
-        budget: sc.align.budget.clone(),
-        cost: sc.align.cost,
-        method: sc.network.policy.method,
-        seed: sc.seed,
-        cache_dir: None,
-    };
-    TorchLab::new(ctx, threads).expect("job pool")
+    let data_dir = slfsim::data::resolve_data_dir(None).expect("data folder");
+    let paths = SimPaths { models_dir: sc.models_dir.clone(), data_dir, cache_dir: None };
+    TorchLab::new(job_context(sc, &paths), threads).expect("job pool")
 }
 
 fn simulate(sc: &Scenario, lab: &mut TorchLab) -> RunOutput {

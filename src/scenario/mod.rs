@@ -209,7 +209,11 @@ impl Scenario {
     }
 
     pub fn profile(&self, name: &str) -> Option<&Profile> {
-        self.profiles.iter().find(|p| p.name == name)
+        self.profile_index(name).map(|i| &self.profiles[i])
+    }
+
+    pub fn profile_index(&self, name: &str) -> Option<usize> {
+        self.profiles.iter().position(|p| p.name == name)
     }
 }
 

@@ -111,6 +111,8 @@ struct Service {
     job: usize,
     download_bytes: u64,
     upload_bytes: u64,
+    /// From the cost model; the step count is known only once the download ends.
+    flops_per_step: u64,
     flops: u64,
     steps: usize,
 }
@@ -524,7 +526,7 @@ impl Engine<'_> {
                 "channel"
             }
             Change::Data { profile, .. } => {
-                self.users[u].data_profile = self.sc.profiles.iter().position(|p| &p.name == profile).expect("validated");
+                self.users[u].data_profile = self.sc.profile_index(profile).expect("validated");
                 "data"
             }
             Change::Join { .. } => unreachable!("joins are their own events"),
@@ -633,7 +635,15 @@ impl Engine<'_> {
         let b = &self.sc.align.budget;
         // Bytes of slf / encoder-only / retrain do not depend on the steps run.
         let c = method_cost(&tx_profile.model, tx_profile.image_channels(), &self.sc.network.policy.method, b.steps, b.batch_size, &self.sc.align.cost);
-        self.pairs[p].serving = Some(Service { version: self.version(p), job, download_bytes: c.download_bytes, upload_bytes: c.upload_bytes, flops: 0, steps: 0 });
+        self.pairs[p].serving = Some(Service {
+            version: self.version(p),
+            job,
+            download_bytes: c.download_bytes,
+            upload_bytes: c.upload_bytes,
+            flops_per_step: c.flops_per_step,
+            flops: 0,
+            steps: 0,
+        });
         self.episodes[ep].job = Some(job);
         self.episodes[ep].download_start_s = Some(ns_to_secs(now));
         self.log_pair(now, "download_started", p).bytes = Some(c.download_bytes);
@@ -663,14 +673,12 @@ impl Engine<'_> {
             Dir::Down => {
                 self.episodes[ep].download_end_s = Some(ns_to_secs(now));
                 self.log_pair(now, "download_finished", p);
-                let job = self.pairs[p].serving.as_ref().expect("serving").job;
+                let (job, flops_per_step) = self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
                 let b = &self.sc.align.budget;
                 // With a target, the steps run are an outcome of the real job.
                 let steps = if b.target_accuracy.is_some() || b.target_mse.is_some() { self.lab.align_result(job)?.result.steps } else { b.steps };
                 let tx = self.pairs[p].tx;
-                let prof = &self.sc.profiles[self.world.users[tx].profile];
-                let c = method_cost(&prof.model, prof.image_channels(), &self.sc.network.policy.method, steps, b.batch_size, &self.sc.align.cost);
-                let flops = c.flops_per_step * steps as u64;
+                let flops = flops_per_step * steps as u64;
                 let s = self.users[tx].compute.submit(now, Job { id: ep as u64, flops });
                 if let Some(sv) = self.pairs[p].serving.as_mut() {
                     (sv.flops, sv.steps) = (flops, steps);

@@ -33,7 +33,14 @@ pub struct SimPaths {
 pub fn simulate(sc: &Scenario, paths: &SimPaths, threads: usize, progress: impl FnMut(f64)) -> Result<RunOutput, SimError> {
     let w = world::build(sc).map_err(|(field, msg)| SimError::Invalid { field, msg })?;
     check_checkpoints(sc, &w, &paths.models_dir)?;
-    let ctx = JobContext {
+    let mut lab = TorchLab::new(job_context(sc, paths), threads)?;
+    Ok(run(sc, &w, &mut lab, progress)?)
+}
+
+/// What the scenario's LibTorch jobs need (a lab may serve several runs
+/// that share it, e.g. the same scenario at several population sizes).
+pub fn job_context(sc: &Scenario, paths: &SimPaths) -> JobContext {
+    JobContext {
         profiles: sc.profiles.clone(),
         models_dir: paths.models_dir.clone(),
         data_dir: paths.data_dir.clone(),
@@ -43,9 +50,7 @@ pub fn simulate(sc: &Scenario, paths: &SimPaths, threads: usize, progress: impl 
         method: sc.network.policy.method,
         seed: sc.seed,
         cache_dir: paths.cache_dir.clone(),
-    };
-    let mut lab = TorchLab::new(ctx, threads)?;
-    Ok(run(sc, &w, &mut lab, progress)?)
+    }
 }
 
 /// Every checkpoint a job may load, checked before the clock starts.
@@ -53,7 +58,7 @@ fn check_checkpoints(sc: &Scenario, w: &world::World, dir: &Path) -> Result<(), 
     let mut used: Vec<usize> = w.users.iter().map(|u| u.profile).collect();
     for c in &w.changes {
         if let Change::Data { profile, .. } = &c.change {
-            used.extend(sc.profiles.iter().position(|p| &p.name == profile));
+            used.extend(sc.profile_index(profile));
         }
     }
     used.sort();

@@ -26,7 +26,8 @@ pub enum TopologyKind {
     Explicit { edges: Vec<(usize, usize)> },
 }
 
-fn edge(a: usize, b: usize, l: &LinkParams) -> LinkSpec {
+/// The edge a–b with `l`'s rates (a -> b: `down_bps`) and latency.
+pub(crate) fn edge(a: usize, b: usize, l: &LinkParams) -> LinkSpec {
     LinkSpec { a, b, rate_ab_bps: l.down_bps, rate_ba_bps: l.up_bps, latency_s: l.latency_s }
 }
 

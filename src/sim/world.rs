@@ -11,7 +11,7 @@ use rand_distr::{Distribution, LogNormal};
 
 use super::network::{LinkSpec, Network};
 use super::queue::{secs_to_ns, SimTime};
-use super::topology::{connected, generate, TopologyKind};
+use super::topology::{connected, edge, generate, TopologyKind};
 use crate::scenario::{Change, ComputeSpec, RatePer, Scenario, TopologyShape};
 use crate::seed::stream;
 
@@ -102,7 +102,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     }
     let mut users = Vec::new();
     for g in &net.users {
-        let profile = sc.profiles.iter().position(|p| p.name == g.profile).expect("validated");
+        let profile = sc.profile_index(&g.profile).expect("validated");
         for i in 0..g.count {
             let name = member_name(&g.name, g.count, i);
             users.push(User { flops_per_s: draw_compute(&g.compute, sc.seed, &name), name, group: g.name.clone(), profile, join: 0 });
@@ -152,7 +152,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             for l in &mut links {
                 let leaf = &world.users[l.b];
                 if let Some(p) = net.users.iter().find(|g| g.name == leaf.group).and_then(|g| g.link) {
-                    *l = LinkSpec { a: l.a, b: l.b, rate_ab_bps: p.down_bps, rate_ba_bps: p.up_bps, latency_s: p.latency_s };
+                    *l = edge(l.a, l.b, &p);
                 }
             }
             if let (Some(s), Some(first)) = (shared, links.first().copied()) {
@@ -161,14 +161,14 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                 for l in &mut links {
                     l.a = hub;
                 }
-                links.push(LinkSpec { a: first.a, b: hub, rate_ab_bps: s.down_bps, rate_ba_bps: s.up_bps, latency_s: s.latency_s });
+                links.push(edge(first.a, hub, s));
                 world.nodes = n + 1;
             }
         }
         TopologyShape::Explicit { edges } => {
             for (l, e) in links.iter_mut().zip(edges) {
                 if let Some(p) = e.link {
-                    *l = LinkSpec { a: l.a, b: l.b, rate_ab_bps: p.down_bps, rate_ba_bps: p.up_bps, latency_s: p.latency_s };
+                    *l = edge(l.a, l.b, &p);
                 }
             }
         }
