@@ -46,7 +46,6 @@ use slfsim::sim::engine::{self, RunOutput};
 use slfsim::sim::synthetic::SyntheticLab;
 use slfsim::sim::world::{self, World};
 
-
 /// Profiles of quickstart.ron (never loaded: only their names, ε and model
 /// shape matter here).
 const PROFILES: &str = r#"
@@ -63,7 +62,8 @@ const PROFILES: &str = r#"
 /// Four groups sharing `n` users: one on the base station's own profile
 /// (aligned from the start), three on profiles trained apart from it.
 fn groups(n: usize, compute: &str) -> String {
-    let names = [("same", "mnist_e0_s1"), ("seed", "mnist_e0_s2"), ("noisy", "mnist_e10_s1"), ("fashion", "fashion_e0_s1")];
+    let names =
+        [("same", "mnist_e0_s1"), ("seed", "mnist_e0_s2"), ("noisy", "mnist_e10_s1"), ("fashion", "fashion_e0_s1")];
     names
         .iter()
         .enumerate()
@@ -134,10 +134,15 @@ fn mesh_scenario(n: usize) -> Scenario {
 /// recovered and returns the events a run handles.
 fn prepare(sc: &Scenario) -> (World, u64) {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{}: {f}: {m}", sc.name));
-    let out: RunOutput = engine::run(sc, &w, &mut SyntheticLab::new(sc), |_| {}).unwrap_or_else(|e| panic!("{}: engine: {e}", sc.name));
+    let out: RunOutput =
+        engine::run(sc, &w, &mut SyntheticLab::new(sc), |_| {}).unwrap_or_else(|e| panic!("{}: engine: {e}", sc.name));
     let a = &out.summary.aggregate;
     assert!(a.episodes > 0, "{}: no misalignment episodes", sc.name);
-    assert_eq!(a.unrecovered, 0, "{}: {} of {} episodes unrecovered by the horizon ({} s)", sc.name, a.unrecovered, a.episodes, sc.network.horizon_s);
+    assert_eq!(
+        a.unrecovered, 0,
+        "{}: {} of {} episodes unrecovered by the horizon ({} s)",
+        sc.name, a.unrecovered, a.episodes, sc.network.horizon_s
+    );
     let stuck = out.summary.pairs.iter().filter(|p| !p.aligned_at_end).count();
     assert_eq!(stuck, 0, "{}: {stuck} pairs still misaligned at the horizon", sc.name);
     eprintln!(
@@ -167,7 +172,11 @@ fn case(g: &mut BenchmarkGroup<'_, WallTime>, id: String, sc: &Scenario) {
     g.sampling_mode(if t0.elapsed() > Duration::from_millis(20) { SamplingMode::Flat } else { SamplingMode::Auto });
     g.throughput(Throughput::Elements(events));
     g.bench_function(id, |b| {
-        b.iter_batched(|| SyntheticLab::new(sc), |mut lab| black_box(engine::run(sc, &w, &mut lab, |_| {}).unwrap()), BatchSize::LargeInput)
+        b.iter_batched(
+            || SyntheticLab::new(sc),
+            |mut lab| black_box(engine::run(sc, &w, &mut lab, |_| {}).unwrap()),
+            BatchSize::LargeInput,
+        )
     });
 }
 

@@ -6,7 +6,9 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use slfsim::align::{start_finetune, FreezeSide, Method};
 use slfsim::data::{ColorMode, DatasetKind, Partition};
-use slfsim::transceiver::{adam, vq_step, ChannelKind, ChannelSpec, DataSpec, ModelConfig, Profile, TrainConfig, Transceiver};
+use slfsim::transceiver::{
+    adam, vq_step, ChannelKind, ChannelSpec, DataSpec, ModelConfig, Profile, TrainConfig, Transceiver,
+};
 use tch::{Kind, Tensor};
 
 fn profile() -> Profile {

@@ -62,7 +62,10 @@ fn main() {
         eprintln!("N = {n}: mean recovery {:?}", o.summary.aggregate.recovery_mean_s);
         md += &row(&format!("N = {n}"), &o);
         md.push('\n');
-        cdfs.push((format!("N = {n}"), o.summary.episodes.iter().filter_map(|e| e.recovery_time_s).collect::<Vec<f64>>()));
+        cdfs.push((
+            format!("N = {n}"),
+            o.summary.episodes.iter().filter_map(|e| e.recovery_time_s).collect::<Vec<f64>>(),
+        ));
     }
     md += &format!("\nAll 8 transmitters, ℓ frozen decoder layers:\n\n{header}\n");
     let mut bars = Vec::new();
@@ -75,8 +78,14 @@ fn main() {
         md.push('\n');
         bars.push((format!("ℓ = {l}"), o.summary.aggregate.phases.clone()));
     }
-    recovery_cdf(&out.join("star_scaling_cdf"), "star: recovery time with N TX sharing the base station's link (ℓ = 2)", &cdfs).expect("plot");
-    phase_bars(&out.join("star_freeze_phases"), "star, 8 TX: mean recovery time by phase for ℓ frozen layers", &bars).expect("plot");
+    recovery_cdf(
+        &out.join("star_scaling_cdf"),
+        "star: recovery time with N TX sharing the base station's link (ℓ = 2)",
+        &cdfs,
+    )
+    .expect("plot");
+    phase_bars(&out.join("star_freeze_phases"), "star, 8 TX: mean recovery time by phase for ℓ frozen layers", &bars)
+        .expect("plot");
     write_atomic(&out.join("star_scaling.md"), md.as_bytes()).expect("table");
     print!("{md}");
 }

@@ -45,4 +45,3 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_dir(&dir);
     Ok(())
 }
-

@@ -5,12 +5,12 @@
 //! `data` -> `transceiver` -> `align` -> `scenario` -> `study` -> `report` -> CLI.
 //! A lower module never imports a higher one.
 
-pub mod atomic;
-pub mod seed;
-pub mod data;
-pub mod transceiver;
 pub mod align;
+pub mod atomic;
+pub mod data;
+pub mod report;
 pub mod scenario;
+pub mod seed;
 pub mod sim;
 pub mod study;
-pub mod report;
+pub mod transceiver;

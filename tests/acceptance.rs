@@ -17,7 +17,11 @@ fn shipped_checkpoints_are_up_to_date() {
     for f in ["scenarios/quickstart.ron", "scenarios/transceivers.ron", "scenarios/paper/two_user.ron"] {
         let sc = slfsim::scenario::load(&root().join(f)).unwrap();
         for p in &sc.profiles {
-            assert!(is_up_to_date(&root().join(&sc.models_dir), p), "{f}: checkpoint of {} is missing or stale; run `make train`", p.name);
+            assert!(
+                is_up_to_date(&root().join(&sc.models_dir), p),
+                "{f}: checkpoint of {} is missing or stale; run `make train`",
+                p.name
+            );
         }
     }
 }
@@ -27,8 +31,11 @@ fn matched_pairs_align_and_seeds_misalign_on_real_mnist() {
     tch::set_num_threads(2);
     let data = full_data();
     let sc = slfsim::scenario::load(&root().join("scenarios/transceivers.ron")).unwrap();
-    let models: Vec<Transceiver> =
-        sc.profiles.iter().map(|p| load_checkpoint(&root().join(&sc.models_dir), p).unwrap_or_else(|e| panic!("{e}")).0).collect();
+    let models: Vec<Transceiver> = sc
+        .profiles
+        .iter()
+        .map(|p| load_checkpoint(&root().join(&sc.models_dir), p).unwrap_or_else(|e| panic!("{e}")).0)
+        .collect();
     let test = test_batch(&sc.profiles[0], &data, 10_000).unwrap();
     assert_eq!(test.len(), 10_000, "SLFSIM_DATA must hold the full MNIST test set");
     let mut report = String::new();
@@ -43,7 +50,14 @@ fn matched_pairs_align_and_seeds_misalign_on_real_mnist() {
             report += &format!("  -> {}: acc {:.4} mse {:.5}\n", rx.name(), cross.accuracy, cross.mse);
             assert!(cross.accuracy <= 0.40, "{} -> {}: accuracy {:.4} > 0.40", tx.name(), rx.name(), cross.accuracy);
             let floor = 3.0 * matched[i].mse.max(matched[j].mse);
-            assert!(cross.mse >= floor, "{} -> {}: mse {:.5} < 3x matched {:.5}", tx.name(), rx.name(), cross.mse, floor / 3.0);
+            assert!(
+                cross.mse >= floor,
+                "{} -> {}: mse {:.5} < 3x matched {:.5}",
+                tx.name(),
+                rx.name(),
+                cross.mse,
+                floor / 3.0
+            );
         }
     }
     println!("{report}");
@@ -68,8 +82,17 @@ fn slf_recovers_a_misaligned_pair_on_real_mnist() {
     let (r, _) = align(&tx, &rx, &m, &budget, &CostParams::default(), &inputs, 1).unwrap();
     let gain = r.after.accuracy_rx - r.before.accuracy_rx;
     let cut = 1.0 - r.after.mse / r.before.mse;
-    println!("slf ℓ=0 {} -> {}: accuracy {:.4} -> {:.4} (+{:.1} points), mse {:.5} -> {:.5} (-{:.1}%)",
-        r.tx, r.rx, r.before.accuracy_rx, r.after.accuracy_rx, 100.0 * gain, r.before.mse, r.after.mse, 100.0 * cut);
+    println!(
+        "slf ℓ=0 {} -> {}: accuracy {:.4} -> {:.4} (+{:.1} points), mse {:.5} -> {:.5} (-{:.1}%)",
+        r.tx,
+        r.rx,
+        r.before.accuracy_rx,
+        r.after.accuracy_rx,
+        100.0 * gain,
+        r.before.mse,
+        r.after.mse,
+        100.0 * cut
+    );
     assert!(gain >= 0.60, "accuracy gain {gain:.3} < 60 points");
     assert!(cut >= 0.85, "MSE cut {cut:.3} < 85%");
 }

@@ -4,8 +4,8 @@
 mod common;
 use common::*;
 
-use slfsim::align::{align, upload_payload, AlignInputs, AlignResult, Budget, FreezeSide, Method};
 use slfsim::align::cost::CostParams;
+use slfsim::align::{align, upload_payload, AlignInputs, AlignResult, Budget, FreezeSide, Method};
 use slfsim::transceiver::{local_data, test_batch, train_profile, Profile, Transceiver};
 
 fn tiny(name: &str, seed: u64) -> Profile {
@@ -71,7 +71,11 @@ fn slf_freezes_sends_and_costs_what_it_should() {
                 let i: usize = name.split('.').nth(1).unwrap().parse().unwrap();
                 assert!(name.starts_with("decoder.") && i < big_l - freeze, "{name} sent at ℓ={freeze}");
                 let l = &p.rx.decoder.layers[i];
-                if name.ends_with("weight") { l.weight.size() } else { l.bias.size() }
+                if name.ends_with("weight") {
+                    l.weight.size()
+                } else {
+                    l.bias.size()
+                }
             };
             assert_eq!(t.size(), expected, "{name}");
         }
@@ -115,7 +119,14 @@ fn none_changes_nothing_and_encoder_only_keeps_rx_decoder() {
 #[test]
 fn target_accuracy_stops_early_and_freezing_too_many_layers_is_an_error() {
     let p = pair();
-    let budget = Budget { steps: 50, eval_every: 5, target_accuracy: Some(0.0), curve_images: 50, batch_size: 16, ..Budget::default() };
+    let budget = Budget {
+        steps: 50,
+        eval_every: 5,
+        target_accuracy: Some(0.0),
+        curve_images: 50,
+        batch_size: 16,
+        ..Budget::default()
+    };
     let inputs = AlignInputs { local_images: &p.local, test: &p.test, data_dir: &embedded_data() };
     let m = Method::Slf { freeze: 1, side: FreezeSide::Output };
     // A target of 0 is met at the first check (step 0), before any step.

@@ -69,7 +69,14 @@ fn corrupt_data_files_are_clear_errors() {
         std::fs::copy(src.join(name), mnist.join(name)).unwrap();
     }
     let args = |models: &std::path::Path| {
-        vec!["train".to_string(), f.to_str().unwrap().into(), "--data-dir".into(), data.to_str().unwrap().into(), "--models-dir".into(), models.to_str().unwrap().into()]
+        vec![
+            "train".to_string(),
+            f.to_str().unwrap().into(),
+            "--data-dir".into(),
+            data.to_str().unwrap().into(),
+            "--models-dir".into(),
+            models.to_str().unwrap().into(),
+        ]
     };
     let run = |a: Vec<String>| slfsim(&a.iter().map(|s| s.as_str()).collect::<Vec<_>>());
     // Missing file.
@@ -84,7 +91,9 @@ fn corrupt_data_files_are_clear_errors() {
     let raw = {
         use std::io::Read;
         let mut v = Vec::new();
-        flate2::read::GzDecoder::new(std::fs::File::open(src.join("train-images-idx3-ubyte.gz")).unwrap()).read_to_end(&mut v).unwrap();
+        flate2::read::GzDecoder::new(std::fs::File::open(src.join("train-images-idx3-ubyte.gz")).unwrap())
+            .read_to_end(&mut v)
+            .unwrap();
         v
     };
     std::fs::write(mnist.join("train-images-idx3-ubyte"), &raw[..raw.len() / 2]).unwrap();

@@ -7,7 +7,11 @@ use slfsim::data::{load, ColorMode, DatasetKind, Split};
 #[test]
 fn real_data_sets_load_with_canonical_sizes() {
     let dir = full_data();
-    for (kind, train, test) in [(DatasetKind::Mnist, 60_000, 10_000), (DatasetKind::FashionMnist, 60_000, 10_000), (DatasetKind::Cifar10, 50_000, 10_000)] {
+    for (kind, train, test) in [
+        (DatasetKind::Mnist, 60_000, 10_000),
+        (DatasetKind::FashionMnist, 60_000, 10_000),
+        (DatasetKind::Cifar10, 50_000, 10_000),
+    ] {
         for (split, n) in [(Split::Train, train), (Split::Test, test)] {
             let s = load(&dir, kind, split, ColorMode::Grey).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.len(), n, "{kind} {split}");

@@ -21,7 +21,11 @@ fn read_json(p: &Path) -> Value {
 }
 
 fn events(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("events.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(dir.join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// Runs `slfsim run` and returns summary.json; panics with stderr on failure.
@@ -73,7 +77,8 @@ fn assert_summary_matches_events(dir: &Path, s: &Value) {
         }
     }
     let a = &s["aggregate"];
-    let served_bytes: u64 = episodes.iter().map(|e| e["download_bytes"].as_u64().unwrap() + e["upload_bytes"].as_u64().unwrap()).sum();
+    let served_bytes: u64 =
+        episodes.iter().map(|e| e["download_bytes"].as_u64().unwrap() + e["upload_bytes"].as_u64().unwrap()).sum();
     assert_eq!(a["total_bytes"].as_u64().unwrap(), served_bytes);
     // Every transfer started is accounted to an episode once it has finished.
     assert!(bytes >= served_bytes, "events moved {bytes} bytes, episodes account {served_bytes}");
@@ -108,7 +113,8 @@ fn shipped_network_scenarios_recover_every_pair_and_agree_with_their_events() {
             let text = std::fs::read_to_string(out.join(csv)).unwrap();
             assert!(text.lines().count() > 1, "{name}: {csv} is empty");
         }
-        let causes: Vec<&str> = s["episodes"].as_array().unwrap().iter().map(|e| e["cause"].as_str().unwrap()).collect();
+        let causes: Vec<&str> =
+            s["episodes"].as_array().unwrap().iter().map(|e| e["cause"].as_str().unwrap()).collect();
         match name {
             "dynamic" => {
                 for c in ["channel", "join", "data"] {
@@ -197,12 +203,20 @@ fn monitor_detects_misaligned_links_from_decoded_messages() {
     let d = tempfile::tempdir().unwrap();
     // Three users: a0 and a1 share one transceiver (aligned); b was trained apart.
     let text = star(1, 2)
-        .replace(r#"(name: "bs", profile: "mnist_e0_s1"),
+        .replace(
+            r#"(name: "bs", profile: "mnist_e0_s1"),
             (name: "tx", count: 1, profile: "mnist_e0_s2", compute: fixed(50e9)),"#,
             r#"(name: "a", count: 2, profile: "mnist_e0_s1"),
-            (name: "b", profile: "mnist_e0_s2"),"#)
-        .replace(r#"kind: star(center: "bs", shared: (down_bps: 4e6, up_bps: 2e6, latency_s: 0.005))"#, "kind: complete")
-        .replace(r#"traffic: [(from: "tx", to: "bs", rate_hz: 1.0)]"#, r#"traffic: [(from: "*", to: "*", rate_hz: 4.0)]"#)
+            (name: "b", profile: "mnist_e0_s2"),"#,
+        )
+        .replace(
+            r#"kind: star(center: "bs", shared: (down_bps: 4e6, up_bps: 2e6, latency_s: 0.005))"#,
+            "kind: complete",
+        )
+        .replace(
+            r#"traffic: [(from: "tx", to: "bs", rate_hz: 1.0)]"#,
+            r#"traffic: [(from: "*", to: "*", rate_hz: 4.0)]"#,
+        )
         .replace("oracle(delay_s: 0.5)", "monitor(window: 8, threshold: 0.6)")
         .replace("steps: 10,", "steps: 60,")
         .replace("horizon_s: 300.0", "horizon_s: 120.0");
@@ -237,12 +251,19 @@ fn malformed_network_scenarios_are_rejected_before_anything_runs() {
     let good = star(2, 2);
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("syntax", good.replacen("users: [", "users: [[", 1), vec!["bad_syntax.ron:"]),
-        ("profile", good.replace(r#"profile: "mnist_e0_s2", compute"#, r#"profile: "nope", compute"#), vec!["network.users[1].profile", "no profile named \"nope\""]),
+        (
+            "profile",
+            good.replace(r#"profile: "mnist_e0_s2", compute"#, r#"profile: "nope", compute"#),
+            vec!["network.users[1].profile", "no profile named \"nope\""],
+        ),
         ("rate", good.replace("rate_hz: 1.0", "rate_hz: -2.0"), vec!["network.traffic[0].rate_hz", "must be > 0"]),
         ("link", good.replace("down_bps: 4e6", "down_bps: -4e6"), vec!["network.topology.kind.shared.down_bps"]),
         (
             "epsilon",
-            good.replace("horizon_s: 300.0", r#"horizon_s: 300.0, dynamics: [(at_s: 5.0, change: channel(user: "tx0", epsilon: 1.5))]"#),
+            good.replace(
+                "horizon_s: 300.0",
+                r#"horizon_s: 300.0, dynamics: [(at_s: 5.0, change: channel(user: "tx0", epsilon: 1.5))]"#,
+            ),
             vec!["network.dynamics[0].change.epsilon", "outside [0, 1)"],
         ),
         ("freeze", good.replace("slf(freeze: 2", "slf(freeze: 9"), vec!["network.policy.method", "9"]),

@@ -46,14 +46,19 @@ fn killed_three_times_resumes_to_the_same_results_and_shards_merge_byte_for_byte
         let _ = child.kill();
         child.wait().unwrap();
     }
-    let finished_before = std::fs::read_dir(killed.join("runs")).map_or(0, |r| r.flatten().filter(|e| e.path().join("summary.json").exists()).count());
+    let finished_before = std::fs::read_dir(killed.join("runs"))
+        .map_or(0, |r| r.flatten().filter(|e| e.path().join("summary.json").exists()).count());
     assert!(finished_before < 12, "the kills came too late to interrupt anything");
     study(&[SMOKE, "--out", killed.to_str().unwrap(), "--jobs", "2"]);
     for f in ["study.csv", "summary.csv"] {
         assert!(read(&reference.join(f)) == read(&killed.join(f)), "{f} after kills differs from an uninterrupted run");
     }
     // No leftovers of the interrupted runs.
-    let leftovers: Vec<_> = std::fs::read_dir(killed.join("runs")).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(killed.join("runs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // Three shards, merged: byte-identical to the unsharded study.
@@ -70,7 +75,10 @@ fn killed_three_times_resumes_to_the_same_results_and_shards_merge_byte_for_byte
     args.extend(["--out", merged.to_str().unwrap()]);
     study(&args);
     for f in ["study.csv", "summary.csv"] {
-        assert!(read(&reference.join(f)) == read(&merged.join(f)), "{f} of 3 merged shards differs from the unsharded study");
+        assert!(
+            read(&reference.join(f)) == read(&merged.join(f)),
+            "{f} of 3 merged shards differs from the unsharded study"
+        );
     }
     // Merging too few shards names what is missing.
     let o = slfsim(&["study", "--merge", &shards[0], "--out", d.path().join("partial").to_str().unwrap()]);

@@ -4,7 +4,10 @@
 mod common;
 use common::*;
 
-use slfsim::transceiver::{checkpoint_paths, evaluate_link, is_up_to_date, load_checkpoint, save_checkpoint, test_batch, train_profile, Profile};
+use slfsim::transceiver::{
+    checkpoint_paths, evaluate_link, is_up_to_date, load_checkpoint, save_checkpoint, test_batch, train_profile,
+    Profile,
+};
 
 fn tiny(seed: u64) -> Profile {
     let text = format!(

@@ -37,7 +37,16 @@ pub struct LayerCost {
     pub output_values: u64,
 }
 
-fn conv(part: Part, index: usize, kind: ConvKind, c_in: i64, c_out: i64, k: i64, side_in: i64, side_out: i64) -> LayerCost {
+fn conv(
+    part: Part,
+    index: usize,
+    kind: ConvKind,
+    c_in: i64,
+    c_out: i64,
+    k: i64,
+    side_in: i64,
+    side_out: i64,
+) -> LayerCost {
     let macs_side = match kind {
         ConvKind::Conv => side_out * side_out,
         ConvKind::Transpose => side_in * side_in,
@@ -65,7 +74,13 @@ pub fn layer_costs(cfg: &ModelConfig, image_channels: i64) -> Vec<LayerCost> {
     let n = cfg.encoder_channels.len();
     v.push(conv(Part::Encoder, n, ConvKind::Conv, c_in, cfg.latent_dim, 1, side, side));
     let (k, d, g) = (cfg.codebook_size, cfg.latent_dim, side);
-    v.push(LayerCost { part: Part::Codebook, index: 0, params: (k * d) as u64, forward_flops: (2 * k * d * g * g) as u64, output_values: (d * g * g) as u64 });
+    v.push(LayerCost {
+        part: Part::Codebook,
+        index: 0,
+        params: (k * d) as u64,
+        forward_flops: (2 * k * d * g * g) as u64,
+        output_values: (d * g * g) as u64,
+    });
     let ch = &cfg.decoder_channels;
     v.push(conv(Part::Decoder, 0, ConvKind::Conv, d, ch[0], 3, side, side));
     for (i, w) in ch.windows(2).enumerate() {
@@ -141,7 +156,12 @@ impl Default for CostParams {
 
 impl CostParams {
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [("down_bps", self.down_bps), ("up_bps", self.up_bps), ("tx_flops_per_s", self.tx_flops_per_s), ("rx_flops_per_s", self.rx_flops_per_s)] {
+        for (name, v) in [
+            ("down_bps", self.down_bps),
+            ("up_bps", self.up_bps),
+            ("tx_flops_per_s", self.tx_flops_per_s),
+            ("rx_flops_per_s", self.rx_flops_per_s),
+        ] {
             if !(v > 0.0 && v.is_finite()) {
                 return Err(format!("{name}: {v} must be > 0"));
             }
@@ -191,7 +211,14 @@ pub struct MethodCost {
 /// and codebook and upload what they trained; retrain uploads a whole new
 /// decoder; split learning moves the codebook once, then activations and
 /// gradients every step, and splits compute between TX (encoder) and RX (decoder).
-pub fn method_cost(cfg: &ModelConfig, image_channels: i64, method: &Method, steps: usize, batch: usize, p: &CostParams) -> MethodCost {
+pub fn method_cost(
+    cfg: &ModelConfig,
+    image_channels: i64,
+    method: &Method,
+    steps: usize,
+    batch: usize,
+    p: &CostParams,
+) -> MethodCost {
     let layers = layer_costs(cfg, image_channels);
     let big_l = cfg.decoder_layers();
     let t = method.trainable(big_l);
@@ -200,7 +227,9 @@ pub fn method_cost(cfg: &ModelConfig, image_channels: i64, method: &Method, step
     let all = vec![true; big_l];
     let (once_down, once_up, step_up, step_down) = match method {
         Method::None => (0, 0, 0, 0),
-        Method::Slf { .. } | Method::EncoderOnly { .. } => (decoder_bytes(&layers, &all, true), decoder_bytes(&layers, &t.decoder, t.codebook), 0, 0),
+        Method::Slf { .. } | Method::EncoderOnly { .. } => {
+            (decoder_bytes(&layers, &all, true), decoder_bytes(&layers, &t.decoder, t.codebook), 0, 0)
+        }
         Method::Retrain => (0, decoder_bytes(&layers, &all, true), 0, 0),
         Method::SplitLearning => {
             let (up, down) = split_learning_step_bytes(&layers, batch);
@@ -223,9 +252,11 @@ pub fn method_cost(cfg: &ModelConfig, image_channels: i64, method: &Method, step
         per_step_up_bytes: step_up,
         per_step_down_bytes: step_down,
         flops_per_step,
-        download_s: transfer_s(once_down, p.down_bps, p.latency_s) + steps as f64 * transfer_s(step_down, p.down_bps, p.latency_s),
+        download_s: transfer_s(once_down, p.down_bps, p.latency_s)
+            + steps as f64 * transfer_s(step_down, p.down_bps, p.latency_s),
         compute_s,
-        upload_s: transfer_s(once_up, p.up_bps, p.latency_s) + steps as f64 * transfer_s(step_up, p.up_bps, p.latency_s),
+        upload_s: transfer_s(once_up, p.up_bps, p.latency_s)
+            + steps as f64 * transfer_s(step_up, p.up_bps, p.latency_s),
     }
 }
 
@@ -290,7 +321,19 @@ mod tests {
         assert_eq!(s.download_bytes, 64 * 16 * 4 + 10 * per);
         assert_eq!(s.flops_per_step, c.flops_per_step, "same learning, same FLOPs");
         assert!(s.compute_s < c.compute_s, "RX's faster compute takes the decoder side");
-        assert_eq!(method_cost(&cfg, 1, &Method::None, 10, 64, &p), MethodCost { download_bytes: 0, upload_bytes: 0, per_step_up_bytes: 0, per_step_down_bytes: 0, flops_per_step: 0, download_s: 0.0, compute_s: 0.0, upload_s: 0.0 });
+        assert_eq!(
+            method_cost(&cfg, 1, &Method::None, 10, 64, &p),
+            MethodCost {
+                download_bytes: 0,
+                upload_bytes: 0,
+                per_step_up_bytes: 0,
+                per_step_down_bytes: 0,
+                flops_per_step: 0,
+                download_s: 0.0,
+                compute_s: 0.0,
+                upload_s: 0.0
+            }
+        );
     }
 
     #[test]

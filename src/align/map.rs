@@ -31,14 +31,25 @@ impl MisalignmentMap {
 /// Evaluates all ordered pairs of `models` (TX-major order). `tests[i]` holds
 /// held-out images of model i's data set; channel noise for pair (i, j) comes
 /// from its own stream of `seed`, so adding a profile changes no other pair.
-pub fn misalignment_map(models: &[Transceiver], tests: &[TestBatch], seed: u64, mut progress: impl FnMut(usize, usize)) -> MisalignmentMap {
+pub fn misalignment_map(
+    models: &[Transceiver],
+    tests: &[TestBatch],
+    seed: u64,
+    mut progress: impl FnMut(usize, usize),
+) -> MisalignmentMap {
     let total = models.len() * models.len();
     let mut pairs = Vec::with_capacity(total);
     for (i, tx) in models.iter().enumerate() {
         for rx in models {
             let mut rng = crate::seed::stream(seed, "eval-channel", &[tx.name(), rx.name()]);
             let m = evaluate_link(tx, rx, &rx.classifier, &tests[i], &mut rng);
-            pairs.push(PairMetrics { tx: tx.name().into(), rx: rx.name().into(), accuracy: m.accuracy, mse: m.mse, psnr_db: m.psnr_db });
+            pairs.push(PairMetrics {
+                tx: tx.name().into(),
+                rx: rx.name().into(),
+                accuracy: m.accuracy,
+                mse: m.mse,
+                psnr_db: m.psnr_db,
+            });
             progress(pairs.len(), total);
         }
     }

@@ -78,7 +78,9 @@ impl Method {
 
     pub fn validate(&self, big_l: usize) -> Result<(), String> {
         match self {
-            Method::Slf { freeze, .. } if *freeze > big_l => Err(format!("freeze: ℓ = {freeze} > L = {big_l} decoder layers")),
+            Method::Slf { freeze, .. } if *freeze > big_l => {
+                Err(format!("freeze: ℓ = {freeze} > L = {big_l} decoder layers"))
+            }
             _ => Ok(()),
         }
     }

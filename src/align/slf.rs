@@ -30,7 +30,15 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { steps: 600, eval_every: 50, target_accuracy: None, target_mse: None, batch_size: 64, learning_rate: 1e-3, curve_images: 500 }
+        Budget {
+            steps: 600,
+            eval_every: 50,
+            target_accuracy: None,
+            target_mse: None,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            curve_images: 500,
+        }
     }
 }
 
@@ -125,7 +133,14 @@ pub fn upload_payload(aligned: &Transceiver, method: &Method) -> Vec<(String, Te
     v
 }
 
-fn judge(link_tx: &Transceiver, link_rx: &Transceiver, tx: &Transceiver, rx: &Transceiver, test: &TestBatch, seed: u64) -> Judged {
+fn judge(
+    link_tx: &Transceiver,
+    link_rx: &Transceiver,
+    tx: &Transceiver,
+    rx: &Transceiver,
+    test: &TestBatch,
+    seed: u64,
+) -> Judged {
     // The same channel noise for every judgement of a pair: before/after differ by the models only.
     let key = [tx.name(), rx.name()];
     let judges = [&rx.classifier, &tx.classifier];
@@ -161,7 +176,12 @@ fn assemble(tx: &Transceiver, rx: &Transceiver, method: &Method) -> Transceiver 
 /// (θ_i with RX's codebook and φ_j, frozen per `method`) and an Adam optimiser
 /// over exactly its trainable parameters. Each `vq_step` on it is one
 /// fine-tuning step on TX's data through TX's channel.
-pub fn start_finetune(tx: &Transceiver, rx: &Transceiver, method: &Method, lr: f64) -> Result<(Transceiver, COptimizer), tch::TchError> {
+pub fn start_finetune(
+    tx: &Transceiver,
+    rx: &Transceiver,
+    method: &Method,
+    lr: f64,
+) -> Result<(Transceiver, COptimizer), tch::TchError> {
     let m = assemble(tx, rx, method);
     let t = method.trainable(m.decoder.layers.len());
     let mut params: Vec<&Tensor> = m.encoder.layers.iter().flat_map(|l| l.params()).collect();
@@ -212,7 +232,8 @@ pub fn align(
             fresh.profile = tx.profile.clone();
             fresh.classifier = rx.classifier.deep_clone();
             let j = judge(&fresh, &fresh, tx, rx, &curve_set, seed);
-            let point = CurvePoint { step: budget.steps, accuracy_rx: j.accuracy_rx, accuracy_tx: j.accuracy_tx, mse: j.mse };
+            let point =
+                CurvePoint { step: budget.steps, accuracy_rx: j.accuracy_rx, accuracy_tx: j.accuracy_tx, mse: j.mse };
             (fresh, budget.steps, vec![point])
         }
         _ => {
@@ -235,14 +256,18 @@ pub fn align(
                 let x = inputs.local_images.index_select(0, &Tensor::from_slice(&idx));
                 vq_step(&m, &x, &opt, &mut nrng)?;
                 steps = step;
-                if budget.eval_every > 0 && (step % budget.eval_every == 0 || step == budget.steps) && check(&m, step, &mut curve) {
+                if budget.eval_every > 0
+                    && (step % budget.eval_every == 0 || step == budget.steps)
+                    && check(&m, step, &mut curve)
+                {
                     break;
                 }
             }
             (m, steps, curve)
         }
     };
-    let after = if matches!(method, Method::None) { before } else { judge(&aligned, &aligned, tx, rx, inputs.test, seed) };
+    let after =
+        if matches!(method, Method::None) { before } else { judge(&aligned, &aligned, tx, rx, inputs.test, seed) };
 
     let c = method_cost(&tx.profile.model, tx.profile.image_channels(), method, steps, budget.batch_size, cost);
     let result = AlignResult {

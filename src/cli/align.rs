@@ -63,7 +63,9 @@ pub struct AlignArgs {
 
 pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     let sc = load_scenario(&args.scenario)?;
-    let find = |name: &str| sc.profile(name).with_context(|| format!("{}: no profile named {name:?}", args.scenario.display()));
+    let find = |name: &str| {
+        sc.profile(name).with_context(|| format!("{}: no profile named {name:?}", args.scenario.display()))
+    };
     let (ptx, prx) = (find(&args.tx)?, find(&args.rx)?);
     anyhow::ensure!(
         ptx.image_channels() == prx.image_channels() && ptx.model.latent_dim == prx.model.latent_dim,
@@ -109,9 +111,21 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
         write_json_atomic(p, &res)?;
     }
     let row = |name: &str, j: &slfsim::align::Judged| {
-        vec![name.to_string(), format!("{:.3}", j.accuracy_rx), format!("{:.3}", j.accuracy_tx), format!("{:.4}", j.mse), format!("{:.1}", j.psnr_db)]
+        vec![
+            name.to_string(),
+            format!("{:.3}", j.accuracy_rx),
+            format!("{:.3}", j.accuracy_tx),
+            format!("{:.4}", j.mse),
+            format!("{:.1}", j.psnr_db),
+        ]
     };
-    print!("{}", text_table(&["", "acc (RX clf)", "acc (TX clf)", "mse", "psnr dB"], &[row("before", &res.before), row("after", &res.after)]));
+    print!(
+        "{}",
+        text_table(
+            &["", "acc (RX clf)", "acc (TX clf)", "mse", "psnr dB"],
+            &[row("before", &res.before), row("after", &res.after)]
+        )
+    );
     println!(
         "{} {} -> {}: {} steps, download {} B, upload {} B, {:.3e} FLOPs; recovery {:.2} s = {:.2} download + {:.2} compute + {:.2} upload (headline judge: {:?})",
         res.method, res.tx, res.rx, res.steps, res.download_bytes, res.upload_bytes, res.finetune_flops as f64,
@@ -119,12 +133,20 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     );
     println!("results: {}", path.display());
     if res.curve.len() > 1 {
-        let pts = |f: &dyn Fn(&slfsim::align::CurvePoint) -> f64| res.curve.iter().map(|c| (c.step as f64, f(c))).collect();
+        let pts =
+            |f: &dyn Fn(&slfsim::align::CurvePoint) -> f64| res.curve.iter().map(|c| (c.step as f64, f(c))).collect();
         let series = vec![
             Series { name: "accuracy (RX classifier)".into(), points: pts(&|c| c.accuracy_rx), band: None },
             Series { name: "accuracy (TX classifier)".into(), points: pts(&|c| c.accuracy_tx), band: None },
         ];
-        for p in line_chart(&out.join(format!("{stem}_curve")), &format!("{}: {} -> {}", res.method, res.tx, res.rx), "fine-tuning step", "accuracy", &series, false)? {
+        for p in line_chart(
+            &out.join(format!("{stem}_curve")),
+            &format!("{}: {} -> {}", res.method, res.tx, res.rx),
+            "fine-tuning step",
+            "accuracy",
+            &series,
+            false,
+        )? {
             println!("plot: {}", p.display());
         }
     }

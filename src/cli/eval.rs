@@ -29,7 +29,10 @@ pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
     for p in &sc.profiles {
         let (m, _) = load_checkpoint(&models_dir, p)?;
         models.push(m);
-        tests.push(test_batch(p, &data_dir, sc.eval.test_images).with_context(|| format!("test data of profile {}", p.name))?);
+        tests.push(
+            test_batch(p, &data_dir, sc.eval.test_images)
+                .with_context(|| format!("test data of profile {}", p.name))?,
+        );
     }
     let pb = progress::bar(0, "pairs");
     let map = misalignment_map(&models, &tests, sc.seed, |done, total| {
@@ -46,7 +49,10 @@ pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
     }
     let names: Vec<String> = sc.profiles.iter().map(|p| p.name.clone()).collect();
     let grid = |f: &dyn Fn(&slfsim::align::PairMetrics) -> f64| -> Vec<Vec<f64>> {
-        names.iter().map(|tx| names.iter().map(|rx| f(map.get(tx, rx).expect("every pair evaluated"))).collect()).collect()
+        names
+            .iter()
+            .map(|tx| names.iter().map(|rx| f(map.get(tx, rx).expect("every pair evaluated"))).collect())
+            .collect()
     };
     let acc = grid(&|m| m.accuracy);
     let mse = grid(&|m| m.mse);
@@ -82,7 +88,15 @@ pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
     let rows: Vec<Vec<String>> = map
         .pairs
         .iter()
-        .map(|p| vec![p.tx.clone(), p.rx.clone(), format!("{:.3}", p.accuracy), format!("{:.4}", p.mse), format!("{:.1}", p.psnr_db)])
+        .map(|p| {
+            vec![
+                p.tx.clone(),
+                p.rx.clone(),
+                format!("{:.3}", p.accuracy),
+                format!("{:.4}", p.mse),
+                format!("{:.1}", p.psnr_db),
+            ]
+        })
         .collect();
     print!("{}", text_table(&["tx", "rx", "accuracy", "mse", "psnr dB"], &rows));
     println!("results: {}", json_path.display());

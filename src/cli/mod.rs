@@ -15,7 +15,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "slfsim", version, about = "Semantic misalignment and its repair by split learning with layer freezing (SLF)")]
+#[command(
+    name = "slfsim",
+    version,
+    about = "Semantic misalignment and its repair by split learning with layer freezing (SLF)"
+)]
 pub struct Cli {
     /// Data folder (MNIST, Fashion-MNIST, CIFAR-10); default: $SLFSIM_DATA, then ./data.
     #[arg(long, global = true)]
@@ -87,8 +91,17 @@ fn check(files: &[PathBuf]) -> Result<()> {
         if sc.network.users.is_empty() {
             println!("ok: {} (scenario {:?}, {} profiles)", f.display(), sc.name, sc.profiles.len());
         } else {
-            let w = slfsim::sim::world::build(&sc).map_err(|(field, msg)| anyhow::anyhow!("{}: {field}: {msg}", f.display()))?;
-            println!("ok: {} (scenario {:?}, {} profiles, {} users, {} links, {} pairs)", f.display(), sc.name, sc.profiles.len(), w.users.len(), w.links.len(), w.pairs.len());
+            let w = slfsim::sim::world::build(&sc)
+                .map_err(|(field, msg)| anyhow::anyhow!("{}: {field}: {msg}", f.display()))?;
+            println!(
+                "ok: {} (scenario {:?}, {} profiles, {} users, {} links, {} pairs)",
+                f.display(),
+                sc.name,
+                sc.profiles.len(),
+                w.users.len(),
+                w.links.len(),
+                w.pairs.len()
+            );
         }
     }
     Ok(())
@@ -122,7 +135,11 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     // Colour only on a terminal, so CI logs stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("SLFSIM_LOG")).with_ansi(ansi).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SLFSIM_LOG"))
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr)
+        .init();
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
@@ -132,4 +149,3 @@ pub fn main() -> i32 {
         }
     }
 }
-

@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use slfsim::report::{clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing};
+use slfsim::report::{
+    clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,
+};
 use slfsim::sim::simulate::{simulate, SimPaths};
 use slfsim::study::results::{run_metrics, summarise_points};
 use slfsim::study::sweep::{plan, shard, Plan, RunSpec};
@@ -37,7 +39,8 @@ pub struct StudyArgs {
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 0/4")?;
-    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| "I is not a number")?, n.trim().parse().map_err(|_| "N is not a number")?);
+    let (i, n): (usize, usize) =
+        (i.trim().parse().map_err(|_| "I is not a number")?, n.trim().parse().map_err(|_| "N is not a number")?);
     if n == 0 || i >= n {
         return Err(format!("need 0 <= I < N, got {i}/{n}"));
     }
@@ -57,7 +60,8 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&plan.name));
     let previous = out.join("study.json");
     if previous.exists() {
-        let old: Plan = serde_json::from_slice(&std::fs::read(&previous)?).with_context(|| format!("{}", previous.display()))?;
+        let old: Plan =
+            serde_json::from_slice(&std::fs::read(&previous)?).with_context(|| format!("{}", previous.display()))?;
         // Compare what study.json records (the scenarios themselves are not stored).
         if (&old.name, &old.labels, old.x_axis, &old.runs) != (&plan.name, &plan.labels, plan.x_axis, &plan.runs) {
             bail!("{} holds the results of another study (or an edited one); use a fresh --out", out.display());
@@ -73,7 +77,8 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
         Some((i, n)) => shard(plan.runs.len(), i, n),
         None => (0..plan.runs.len()).collect(),
     };
-    let todo: Vec<usize> = selected.iter().copied().filter(|&i| !runs_dir.join(&plan.runs[i].id).join("summary.json").exists()).collect();
+    let todo: Vec<usize> =
+        selected.iter().copied().filter(|&i| !runs_dir.join(&plan.runs[i].id).join("summary.json").exists()).collect();
     let points = plan.runs.iter().map(|r| r.point).max().map_or(0, |p| p + 1);
     let shard_note = args.shard.map_or(String::new(), |(i, n)| format!(" in shard {i}/{n}"));
     println!(
@@ -108,12 +113,14 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
                     cache_dir: Some(out.join("cache")),
                 };
                 let started = std::time::Instant::now();
-                let r = simulate(sc, &paths, threads, |_| {}).map_err(|e| anyhow::anyhow!("run {}: {e}", spec.id)).and_then(|o| {
-                    let wall_s = started.elapsed().as_secs_f64();
-                    let events = o.summary.aggregate.events;
-                    let t = Timing { wall_s, events, events_per_s: events as f64 / wall_s.max(1e-9) };
-                    Ok(write_run_folder(&runs_dir, spec, &o.summary, &t)?)
-                });
+                let r = simulate(sc, &paths, threads, |_| {})
+                    .map_err(|e| anyhow::anyhow!("run {}: {e}", spec.id))
+                    .and_then(|o| {
+                        let wall_s = started.elapsed().as_secs_f64();
+                        let events = o.summary.aggregate.events;
+                        let t = Timing { wall_s, events, events_per_s: events as f64 / wall_s.max(1e-9) };
+                        Ok(write_run_folder(&runs_dir, spec, &o.summary, &t)?)
+                    });
                 match r {
                     Ok(_) => pb.inc(1),
                     Err(e) => {
@@ -129,7 +136,11 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
         return Err(e);
     }
     if let Some((i, n)) = args.shard {
-        println!("shard {i}/{n} finished: {} runs in {}; combine the shards with `slfsim study --merge DIR... --out DIR`", selected.len(), runs_dir.display());
+        println!(
+            "shard {i}/{n} finished: {} runs in {}; combine the shards with `slfsim study --merge DIR... --out DIR`",
+            selected.len(),
+            runs_dir.display()
+        );
         return Ok(());
     }
     finish(&plan, &out, &[out.clone()])
@@ -154,7 +165,8 @@ fn finish(plan: &Plan, out: &Path, dirs: &[PathBuf]) -> Result<()> {
     if !missing.is_empty() {
         bail!("{} runs are not finished in {:?}: {}", missing.len(), dirs, missing.join(", "));
     }
-    let by_point: Vec<(RunSpec, Vec<(String, Option<f64>)>)> = runs.iter().map(|(s, m, _)| (s.clone(), m.clone())).collect();
+    let by_point: Vec<(RunSpec, Vec<(String, Option<f64>)>)> =
+        runs.iter().map(|(s, m, _)| (s.clone(), m.clone())).collect();
     let points = summarise_points(&by_point);
     let mut files = write_study_tables(out, &plan.labels, &runs, &points)?;
     files.extend(write_study_plots(out, &plan.name, &plan.labels, plan.x_axis, &points, &runs)?);
@@ -168,8 +180,10 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
     let mut plans = Vec::new();
     for d in dirs {
         let p = d.join("study.json");
-        let plan: Plan = serde_json::from_slice(&std::fs::read(&p).with_context(|| format!("{} is not a study output (no study.json)", d.display()))?)
-            .with_context(|| format!("{}", p.display()))?;
+        let plan: Plan = serde_json::from_slice(
+            &std::fs::read(&p).with_context(|| format!("{} is not a study output (no study.json)", d.display()))?,
+        )
+        .with_context(|| format!("{}", p.display()))?;
         plans.push(plan);
     }
     let plan = plans[0].clone();
@@ -182,7 +196,9 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         if runs_dir.join(&spec.id).join("summary.json").exists() {
             continue;
         }
-        if let Some((s, summary, timing)) = dirs.iter().find_map(|d| read_run_folder(&d.join("runs").join(&spec.id)).transpose()).transpose()? {
+        if let Some((s, summary, timing)) =
+            dirs.iter().find_map(|d| read_run_folder(&d.join("runs").join(&spec.id)).transpose()).transpose()?
+        {
             write_run_folder(&runs_dir, &s, &summary, &timing)?;
         }
     }

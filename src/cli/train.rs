@@ -69,7 +69,10 @@ pub fn run(ctx: &Ctx, args: TrainArgs) -> Result<()> {
     if !rows.is_empty() {
         print!(
             "{}",
-            text_table(&["profile", "clf acc", "matched acc", "mse", "psnr dB", "codes used", "perplexity", "seconds"], &rows)
+            text_table(
+                &["profile", "clf acc", "matched acc", "mse", "psnr dB", "codes used", "perplexity", "seconds"],
+                &rows
+            )
         );
     }
     Ok(())

@@ -11,13 +11,9 @@ pub const RECORD: usize = 1 + 3 * SIDE * SIDE;
 /// File names (without `.gz`) of a split, in load order. Train needs all five.
 pub(crate) fn file_names(split: Split) -> &'static [&'static str] {
     match split {
-        Split::Train => &[
-            "data_batch_1.bin",
-            "data_batch_2.bin",
-            "data_batch_3.bin",
-            "data_batch_4.bin",
-            "data_batch_5.bin",
-        ],
+        Split::Train => {
+            &["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"]
+        }
         Split::Test => &["test_batch.bin"],
     }
 }
@@ -42,16 +38,8 @@ pub(crate) fn load_cifar(
                 found_bytes: bytes.len(),
             });
         }
-        if let Some((index, rec)) = bytes
-            .chunks_exact(RECORD)
-            .enumerate()
-            .find(|(_, r)| r[0] >= 10)
-        {
-            return Err(DataError::LabelOutOfRange {
-                path,
-                index,
-                label: rec[0],
-            });
+        if let Some((index, rec)) = bytes.chunks_exact(RECORD).enumerate().find(|(_, r)| r[0] >= 10) {
+            return Err(DataError::LabelOutOfRange { path, index, label: rec[0] });
         }
         files.push(bytes);
     }
@@ -80,11 +68,5 @@ pub(crate) fn load_cifar(
             }
         }
     }
-    Ok(ImageSet {
-        kind,
-        split,
-        channels,
-        pixels,
-        labels,
-    })
+    Ok(ImageSet { kind, split, channels, pixels, labels })
 }

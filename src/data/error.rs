@@ -15,44 +15,23 @@ pub enum DataError {
 
     /// The IDX magic number is not the one expected.
     #[error("bad magic number in {}: expected 0x{expected:08x}, found 0x{found:08x}", path.display())]
-    BadMagic {
-        path: PathBuf,
-        expected: u32,
-        found: u32,
-    },
+    BadMagic { path: PathBuf, expected: u32, found: u32 },
 
     /// The (decompressed) file is shorter than its header says, or not a whole number of records.
     #[error("truncated data file {}: expected {expected_bytes} bytes, found {found_bytes}", path.display())]
-    Truncated {
-        path: PathBuf,
-        expected_bytes: usize,
-        found_bytes: usize,
-    },
+    Truncated { path: PathBuf, expected_bytes: usize, found_bytes: usize },
 
     /// A label is not below the number of classes.
     #[error("label out of range in {}: record {index} has label {label} (must be < 10)", path.display())]
-    LabelOutOfRange {
-        path: PathBuf,
-        index: usize,
-        label: u8,
-    },
+    LabelOutOfRange { path: PathBuf, index: usize, label: u8 },
 
     /// Image and label files disagree on the number of items.
     #[error("count mismatch: {} holds {n_images} images but {} holds {n_labels} labels", images.display(), labels.display())]
-    CountMismatch {
-        images: PathBuf,
-        labels: PathBuf,
-        n_images: usize,
-        n_labels: usize,
-    },
+    CountMismatch { images: PathBuf, labels: PathBuf, n_images: usize, n_labels: usize },
 
     /// IDX images of MNIST / Fashion-MNIST must be 28x28.
     #[error("bad image shape in {}: {rows}x{cols}, expected 28x28", path.display())]
-    BadShape {
-        path: PathBuf,
-        rows: usize,
-        cols: usize,
-    },
+    BadShape { path: PathBuf, rows: usize, cols: usize },
 
     /// An operating-system I/O error.
     #[error("I/O error reading {}: {source}", path.display())]

@@ -18,20 +18,11 @@ fn be_u32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
-fn check_magic(
-    path: &Path,
-    bytes: &[u8],
-    expected: u32,
-    header_len: usize,
-) -> Result<(), DataError> {
+fn check_magic(path: &Path, bytes: &[u8], expected: u32, header_len: usize) -> Result<(), DataError> {
     if bytes.len() >= 4 {
         let found = be_u32(bytes, 0);
         if found != expected {
-            return Err(DataError::BadMagic {
-                path: path.to_path_buf(),
-                expected,
-                found,
-            });
+            return Err(DataError::BadMagic { path: path.to_path_buf(), expected, found });
         }
     }
     if bytes.len() < header_len {
@@ -46,47 +37,30 @@ fn check_magic(
 
 fn check_len(path: &Path, len: usize, expected: usize) -> Result<(), DataError> {
     if len < expected {
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            expected_bytes: expected,
-            found_bytes: len,
-        });
+        return Err(DataError::Truncated { path: path.to_path_buf(), expected_bytes: expected, found_bytes: len });
     }
     if len > expected {
         return Err(DataError::Corrupt {
             path: path.to_path_buf(),
-            msg: format!(
-                "{} trailing bytes after the {expected} bytes the header announces",
-                len - expected
-            ),
+            msg: format!("{} trailing bytes after the {expected} bytes the header announces", len - expected),
         });
     }
     Ok(())
 }
 
 /// Validates an IDX image file and returns (count, pixel bytes without header).
-pub(crate) fn parse_images<'a>(
-    path: &Path,
-    bytes: &'a [u8],
-) -> Result<(usize, &'a [u8]), DataError> {
+pub(crate) fn parse_images<'a>(path: &Path, bytes: &'a [u8]) -> Result<(usize, &'a [u8]), DataError> {
     check_magic(path, bytes, IDX_IMAGES_MAGIC, 16)?;
     let n = be_u32(bytes, 4) as usize;
     let rows = be_u32(bytes, 8) as usize;
     let cols = be_u32(bytes, 12) as usize;
     if rows != IDX_SIDE || cols != IDX_SIDE {
-        return Err(DataError::BadShape {
-            path: path.to_path_buf(),
-            rows,
-            cols,
-        });
+        return Err(DataError::BadShape { path: path.to_path_buf(), rows, cols });
     }
     let expected = n
         .checked_mul(IDX_SIDE * IDX_SIDE)
         .and_then(|x| x.checked_add(16))
-        .ok_or_else(|| DataError::Corrupt {
-            path: path.to_path_buf(),
-            msg: format!("absurd image count {n}"),
-        })?;
+        .ok_or_else(|| DataError::Corrupt { path: path.to_path_buf(), msg: format!("absurd image count {n}") })?;
     check_len(path, bytes.len(), expected)?;
     Ok((n, &bytes[16..]))
 }
@@ -98,11 +72,7 @@ pub(crate) fn parse_labels<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a [u8],
     check_len(path, bytes.len(), n + 8)?;
     let labels = &bytes[8..];
     if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l >= 10) {
-        return Err(DataError::LabelOutOfRange {
-            path: path.to_path_buf(),
-            index,
-            label,
-        });
+        return Err(DataError::LabelOutOfRange { path: path.to_path_buf(), index, label });
     }
     Ok(labels)
 }
@@ -136,13 +106,7 @@ pub(crate) fn load_idx(
         });
     }
     let channels = color.channels();
-    Ok(ImageSet {
-        kind,
-        split,
-        channels,
-        pixels: convert(raw, n, channels),
-        labels: labels.to_vec(),
-    })
+    Ok(ImageSet { kind, split, channels, pixels: convert(raw, n, channels), labels: labels.to_vec() })
 }
 
 /// 28x28 bytes -> C x 32 x 32 f32 in [0,1], zero-padded by 2 on each side, grey replicated to C planes.
@@ -151,10 +115,7 @@ pub(crate) fn convert(raw: &[u8], n: usize, channels: usize) -> Vec<f32> {
     let plane = SIDE * SIDE;
     let img_len = channels * plane;
     let mut out = vec![0.0f32; n * img_len];
-    for (src, dst) in raw
-        .chunks_exact(IDX_SIDE * IDX_SIDE)
-        .zip(out.chunks_exact_mut(img_len))
-    {
+    for (src, dst) in raw.chunks_exact(IDX_SIDE * IDX_SIDE).zip(out.chunks_exact_mut(img_len)) {
         let (first, rest) = dst.split_at_mut(plane);
         for (r, row) in src.chunks_exact(IDX_SIDE).enumerate() {
             let start = (r + PAD) * SIDE + PAD;

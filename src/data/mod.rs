@@ -44,11 +44,7 @@ pub enum DatasetKind {
 
 impl DatasetKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [DatasetKind; 3] = [
-        DatasetKind::Mnist,
-        DatasetKind::FashionMnist,
-        DatasetKind::Cifar10,
-    ];
+    pub const ALL: [DatasetKind; 3] = [DatasetKind::Mnist, DatasetKind::FashionMnist, DatasetKind::Cifar10];
 
     /// Folder names under the data root that may hold this data set, tried in order.
     pub fn dir_names(&self) -> &[&str] {
@@ -83,9 +79,7 @@ impl FromStr for DatasetKind {
             "mnist" => Ok(DatasetKind::Mnist),
             "fashion_mnist" | "fashionmnist" | "fashion" => Ok(DatasetKind::FashionMnist),
             "cifar10" | "cifar_10" | "cifar" => Ok(DatasetKind::Cifar10),
-            _ => Err(format!(
-                "unknown data set {s:?} (expected mnist, fashion_mnist or cifar10)"
-            )),
+            _ => Err(format!("unknown data set {s:?} (expected mnist, fashion_mnist or cifar10)")),
         }
     }
 }
@@ -176,13 +170,7 @@ impl ImageSet {
             pixels.extend_from_slice(self.image(i));
             labels.push(self.labels[i]);
         }
-        ImageSet {
-            kind: self.kind,
-            split: self.split,
-            channels: self.channels,
-            pixels,
-            labels,
-        }
+        ImageSet { kind: self.kind, split: self.split, channels: self.channels, pixels, labels }
     }
 
     /// A copy of the first min(n, len) images.
@@ -201,39 +189,21 @@ impl ImageSet {
 /// The folder of `kind` under the data root `dir` (first of [`DatasetKind::dir_names`] that exists).
 pub fn dataset_dir(dir: &Path, kind: DatasetKind) -> Result<PathBuf, DataError> {
     if !dir.is_dir() {
-        return Err(DataError::MissingDir {
-            path: dir.to_path_buf(),
-            source_desc: "data root".into(),
-        });
+        return Err(DataError::MissingDir { path: dir.to_path_buf(), source_desc: "data root".into() });
     }
     let names = kind.dir_names();
-    names
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_dir())
-        .ok_or_else(|| DataError::MissingDir {
-            path: dir.join(names[0]),
-            source_desc: format!(
-                "folder of data set {kind}; tried {} under {}",
-                names.join(", "),
-                dir.display()
-            ),
-        })
+    names.iter().map(|n| dir.join(n)).find(|p| p.is_dir()).ok_or_else(|| DataError::MissingDir {
+        path: dir.join(names[0]),
+        source_desc: format!("folder of data set {kind}; tried {} under {}", names.join(", "), dir.display()),
+    })
 }
 
 /// Reads one split of a data set from `dir` (the data root, containing e.g. `mnist/`).
 /// Each file is found raw or with `.gz` appended (raw preferred if both exist).
-pub fn load(
-    dir: &Path,
-    kind: DatasetKind,
-    split: Split,
-    color: ColorMode,
-) -> Result<ImageSet, DataError> {
+pub fn load(dir: &Path, kind: DatasetKind, split: Split, color: ColorMode) -> Result<ImageSet, DataError> {
     let folder = dataset_dir(dir, kind)?;
     match kind {
-        DatasetKind::Mnist | DatasetKind::FashionMnist => {
-            idx::load_idx(&folder, kind, split, color)
-        }
+        DatasetKind::Mnist | DatasetKind::FashionMnist => idx::load_idx(&folder, kind, split, color),
         DatasetKind::Cifar10 => cifar::load_cifar(&folder, kind, split, color),
     }
 }
@@ -248,12 +218,7 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<ImageSet>>> {
 /// Same as [`load`], but memoised for the process lifetime, because many transceivers share a
 /// data set. The cache lock is held while loading, so a set is read at most once; errors are
 /// not cached.
-pub fn load_cached(
-    dir: &Path,
-    kind: DatasetKind,
-    split: Split,
-    color: ColorMode,
-) -> Result<Arc<ImageSet>, DataError> {
+pub fn load_cached(dir: &Path, kind: DatasetKind, split: Split, color: ColorMode) -> Result<Arc<ImageSet>, DataError> {
     let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let key = (root, kind, split, color);
     let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
@@ -276,10 +241,7 @@ pub fn resolve_data_dir(cli: Option<&Path>) -> Result<PathBuf, DataError> {
 fn resolve_from(cli: Option<&Path>, env: Option<&Path>) -> Result<PathBuf, DataError> {
     let (path, source_desc) = match (cli, env) {
         (Some(p), _) => (p.to_path_buf(), "chosen by the --data-dir flag".to_string()),
-        (None, Some(p)) => (
-            p.to_path_buf(),
-            format!("chosen by the {DATA_ENV} environment variable"),
-        ),
+        (None, Some(p)) => (p.to_path_buf(), format!("chosen by the {DATA_ENV} environment variable")),
         (None, None) => (
             PathBuf::from("data"),
             format!("the default ./data; set {DATA_ENV} or pass --data-dir to use another folder"),

@@ -37,23 +37,14 @@ pub fn select(
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<usize>, DataError> {
     let bad = |msg: String| DataError::BadPartition { msg };
-    if let Some((i, &l)) = labels
-        .iter()
-        .enumerate()
-        .find(|(_, &l)| l as usize >= num_classes)
-    {
-        return Err(bad(format!(
-            "label {l} at index {i} is not below num_classes = {num_classes}"
-        )));
+    if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= num_classes) {
+        return Err(bad(format!("label {l} at index {i} is not below num_classes = {num_classes}")));
     }
     match *partition {
         Partition::All => Ok((0..labels.len()).collect()),
         Partition::Iid { size } => {
             if size > labels.len() {
-                return Err(bad(format!(
-                    "iid size {size} exceeds the {} items available",
-                    labels.len()
-                )));
+                return Err(bad(format!("iid size {size} exceeds the {} items available", labels.len())));
             }
             let mut all: Vec<usize> = (0..labels.len()).collect();
             let mut idx = sample_from(&mut all, size, rng);
@@ -62,18 +53,13 @@ pub fn select(
         }
         Partition::Dirichlet { alpha, size } => {
             if !(alpha.is_finite() && alpha > 0.0) {
-                return Err(bad(format!(
-                    "dirichlet alpha must be finite and > 0, got {alpha}"
-                )));
+                return Err(bad(format!("dirichlet alpha must be finite and > 0, got {alpha}")));
             }
             if num_classes == 0 {
                 return Err(bad("dirichlet partition needs num_classes > 0".into()));
             }
             if size > labels.len() {
-                return Err(bad(format!(
-                    "dirichlet size {size} exceeds the {} items available",
-                    labels.len()
-                )));
+                return Err(bad(format!("dirichlet size {size} exceeds the {} items available", labels.len())));
             }
             let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); num_classes];
             for (i, &l) in labels.iter().enumerate() {

@@ -30,10 +30,7 @@ pub(crate) fn read_data_file(dir: &Path, name: &str) -> Result<(Vec<u8>, PathBuf
 
 /// Reads a whole file, gunzipping it if `gz`.
 pub(crate) fn read_path(path: &Path, gz: bool) -> Result<Vec<u8>, DataError> {
-    let io_err = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io_err = |source| DataError::Io { path: path.to_path_buf(), source };
     let raw = std::fs::read(path).map_err(io_err)?;
     if !gz {
         return Ok(raw);
@@ -49,9 +46,6 @@ pub(crate) fn read_path(path: &Path, gz: bool) -> Result<Vec<u8>, DataError> {
     let mut out = Vec::with_capacity(hint);
     MultiGzDecoder::new(&raw[..])
         .read_to_end(&mut out)
-        .map_err(|e| DataError::Corrupt {
-            path: path.to_path_buf(),
-            msg: format!("gzip decoding failed: {e}"),
-        })?;
+        .map_err(|e| DataError::Corrupt { path: path.to_path_buf(), msg: format!("gzip decoding failed: {e}") })?;
     Ok(out)
 }

@@ -98,22 +98,10 @@ fn idx_raw_reads_and_pads() {
 fn idx_gz_reads_and_rgb_replicates() {
     let t = tempfile::tempdir().unwrap();
     write_idx(t.path(), "fashion-mnist", Split::Test, 2, &[1, 2], true);
-    let s = load(
-        t.path(),
-        DatasetKind::FashionMnist,
-        Split::Test,
-        ColorMode::Rgb,
-    )
-    .unwrap();
+    let s = load(t.path(), DatasetKind::FashionMnist, Split::Test, ColorMode::Rgb).unwrap();
     assert_eq!((s.len(), s.channels, s.image_len()), (2, 3, 3072));
     check_padded(&s);
-    let g = load(
-        t.path(),
-        DatasetKind::FashionMnist,
-        Split::Test,
-        ColorMode::Grey,
-    )
-    .unwrap();
+    let g = load(t.path(), DatasetKind::FashionMnist, Split::Test, ColorMode::Grey).unwrap();
     check_padded(&g);
 }
 
@@ -121,13 +109,7 @@ fn idx_gz_reads_and_rgb_replicates() {
 fn fashion_alternate_folder_name() {
     let t = tempfile::tempdir().unwrap();
     write_idx(t.path(), "fashion_mnist", Split::Test, 1, &[3], true);
-    let s = load(
-        t.path(),
-        DatasetKind::FashionMnist,
-        Split::Test,
-        ColorMode::Grey,
-    )
-    .unwrap();
+    let s = load(t.path(), DatasetKind::FashionMnist, Split::Test, ColorMode::Grey).unwrap();
     assert_eq!(s.labels, vec![3]);
 }
 
@@ -152,11 +134,7 @@ fn wrong_magic() {
     fs::write(&f, b).unwrap();
     let e = load(t.path(), DatasetKind::Mnist, Split::Test, ColorMode::Grey).unwrap_err();
     match &e {
-        DataError::BadMagic {
-            path,
-            expected,
-            found,
-        } => {
+        DataError::BadMagic { path, expected, found } => {
             assert_eq!(path, &f);
             assert_eq!((*expected, *found), (0x801, 0x803));
         }
@@ -181,33 +159,13 @@ fn truncated_images_and_labels() {
     // Header itself cut short.
     fs::write(&f, gz(&b[..10])).unwrap();
     let e = load(t.path(), DatasetKind::Mnist, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::Truncated {
-                expected_bytes: 16,
-                found_bytes: 10,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::Truncated { expected_bytes: 16, found_bytes: 10, .. }), "{e:?}");
     // Labels short.
     fs::write(&f, gz(&idx_images(2, 28, 28, pix))).unwrap();
     let lf = t.path().join("mnist/t10k-labels-idx1-ubyte.gz");
     fs::write(&lf, gz(&idx_labels(&[0, 1])[..9])).unwrap();
     let e = load(t.path(), DatasetKind::Mnist, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::Truncated {
-                expected_bytes: 10,
-                found_bytes: 9,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::Truncated { expected_bytes: 10, found_bytes: 9, .. }), "{e:?}");
 }
 
 #[test]
@@ -232,10 +190,7 @@ fn corrupt_gzip() {
     b.truncate(n / 2);
     fs::write(&f, b).unwrap();
     let e = load(t.path(), DatasetKind::Mnist, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(e, DataError::Corrupt { ref path, .. } if *path == f),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::Corrupt { ref path, .. } if *path == f), "{e:?}");
     assert!(e.to_string().contains("t10k-images-idx3-ubyte.gz"));
 }
 
@@ -244,17 +199,7 @@ fn idx_label_out_of_range() {
     let t = tempfile::tempdir().unwrap();
     write_idx(t.path(), "mnist", Split::Train, 3, &[0, 1, 10], false);
     let e = load(t.path(), DatasetKind::Mnist, Split::Train, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::LabelOutOfRange {
-                index: 2,
-                label: 10,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::LabelOutOfRange { index: 2, label: 10, .. }), "{e:?}");
 }
 
 #[test]
@@ -262,45 +207,18 @@ fn count_mismatch() {
     let t = tempfile::tempdir().unwrap();
     write_idx(t.path(), "mnist", Split::Train, 3, &[0, 1], false);
     let e = load(t.path(), DatasetKind::Mnist, Split::Train, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::CountMismatch {
-                n_images: 3,
-                n_labels: 2,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::CountMismatch { n_images: 3, n_labels: 2, .. }), "{e:?}");
     let msg = e.to_string();
-    assert!(
-        msg.contains("train-images-idx3-ubyte") && msg.contains("train-labels-idx1-ubyte"),
-        "{msg}"
-    );
+    assert!(msg.contains("train-images-idx3-ubyte") && msg.contains("train-labels-idx1-ubyte"), "{msg}");
 }
 
 #[test]
 fn bad_shape() {
     let t = tempfile::tempdir().unwrap();
     write_idx(t.path(), "mnist", Split::Train, 1, &[0], false);
-    fs::write(
-        t.path().join("mnist/train-images-idx3-ubyte"),
-        idx_images(1, 32, 32, pix),
-    )
-    .unwrap();
+    fs::write(t.path().join("mnist/train-images-idx3-ubyte"), idx_images(1, 32, 32, pix)).unwrap();
     let e = load(t.path(), DatasetKind::Mnist, Split::Train, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::BadShape {
-                rows: 32,
-                cols: 32,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::BadShape { rows: 32, cols: 32, .. }), "{e:?}");
 }
 
 #[test]
@@ -309,15 +227,9 @@ fn missing_file() {
     write_idx(t.path(), "mnist", Split::Test, 1, &[0], false);
     let e = load(t.path(), DatasetKind::Mnist, Split::Train, ColorMode::Grey).unwrap_err();
     let want = t.path().join("mnist/train-images-idx3-ubyte");
-    assert!(
-        matches!(e, DataError::MissingFile { ref path } if *path == want),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::MissingFile { ref path } if *path == want), "{e:?}");
     let msg = e.to_string();
-    assert!(
-        msg.contains("train-images-idx3-ubyte") && msg.contains(".gz"),
-        "{msg}"
-    );
+    assert!(msg.contains("train-images-idx3-ubyte") && msg.contains(".gz"), "{msg}");
 }
 
 #[test]
@@ -325,38 +237,23 @@ fn missing_dirs() {
     let t = tempfile::tempdir().unwrap();
     // Data set folder missing.
     let e = load(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(e, DataError::MissingDir { ref path, .. } if *path == t.path().join("cifar-10-jpeg75")),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::MissingDir { ref path, .. } if *path == t.path().join("cifar-10-jpeg75")), "{e:?}");
     assert!(e.to_string().contains("cifar-10-batches-bin"), "{e}");
     // Root missing.
     let gone = t.path().join("nope");
     let e = load(&gone, DatasetKind::Mnist, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(e, DataError::MissingDir { ref path, .. } if *path == gone),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::MissingDir { ref path, .. } if *path == gone), "{e:?}");
 }
 
 #[test]
 fn resolve_sources() {
     let t = tempfile::tempdir().unwrap();
     let other = tempfile::tempdir().unwrap();
-    assert_eq!(
-        resolve_from(Some(t.path()), Some(other.path())).unwrap(),
-        t.path()
-    );
-    assert_eq!(
-        resolve_from(None, Some(other.path())).unwrap(),
-        other.path()
-    );
+    assert_eq!(resolve_from(Some(t.path()), Some(other.path())).unwrap(), t.path());
+    assert_eq!(resolve_from(None, Some(other.path())).unwrap(), other.path());
     let gone = t.path().join("gone");
     let e = resolve_from(Some(&gone), None).unwrap_err();
-    assert!(
-        e.to_string().contains("--data-dir") && e.to_string().contains("gone"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("--data-dir") && e.to_string().contains("gone"), "{e}");
     let e = resolve_from(None, Some(&gone)).unwrap_err();
     assert!(e.to_string().contains("SLFSIM_DATA"), "{e}");
     if !Path::new("data").is_dir() {
@@ -401,11 +298,7 @@ fn cifar_luma_and_rgb() {
         assert!((v - y0 as f32).abs() < 1e-6, "{v} vs {y0}");
     }
     for p in 0..1024 {
-        let (r, gg, b) = (
-            r1[1 + p] as f64,
-            r1[1 + 1024 + p] as f64,
-            r1[1 + 2048 + p] as f64,
-        );
+        let (r, gg, b) = (r1[1 + p] as f64, r1[1 + 1024 + p] as f64, r1[1 + 2048 + p] as f64);
         let y = (0.299 * r + 0.587 * gg + 0.114 * b) / 255.0;
         assert!((g.image(1)[p] as f64 - y).abs() < 1e-6);
     }
@@ -418,12 +311,7 @@ fn cifar_luma_and_rgb() {
         assert_eq!(c.image(1)[i], r1[1 + i] as f32 / 255.0);
     }
     // White stays within [0, 1].
-    write_cifar(
-        &folder,
-        "test_batch.bin",
-        &[cifar_record(0, |_, _| 255)],
-        false,
-    );
+    write_cifar(&folder, "test_batch.bin", &[cifar_record(0, |_, _| 255)], false);
     let w = load(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap();
     assert!(w.pixels.iter().all(|&v| v <= 1.0 && v > 0.999));
 }
@@ -433,30 +321,11 @@ fn cifar_train_needs_all_five_batches_in_order() {
     let t = tempfile::tempdir().unwrap();
     let folder = t.path().join("cifar-10-jpeg75");
     for b in 1..=4u8 {
-        write_cifar(
-            &folder,
-            &format!("data_batch_{b}.bin"),
-            &[cifar_record(b, |_, _| b)],
-            b % 2 == 0,
-        );
+        write_cifar(&folder, &format!("data_batch_{b}.bin"), &[cifar_record(b, |_, _| b)], b % 2 == 0);
     }
-    let e = load(
-        t.path(),
-        DatasetKind::Cifar10,
-        Split::Train,
-        ColorMode::Grey,
-    )
-    .unwrap_err();
-    assert!(
-        matches!(e, DataError::MissingFile { ref path } if path.ends_with("data_batch_5.bin")),
-        "{e:?}"
-    );
-    write_cifar(
-        &folder,
-        "data_batch_5.bin",
-        &[cifar_record(5, |_, _| 5), cifar_record(6, |_, _| 6)],
-        false,
-    );
+    let e = load(t.path(), DatasetKind::Cifar10, Split::Train, ColorMode::Grey).unwrap_err();
+    assert!(matches!(e, DataError::MissingFile { ref path } if path.ends_with("data_batch_5.bin")), "{e:?}");
+    write_cifar(&folder, "data_batch_5.bin", &[cifar_record(5, |_, _| 5), cifar_record(6, |_, _| 6)], false);
     let s = load(t.path(), DatasetKind::Cifar10, Split::Train, ColorMode::Rgb).unwrap();
     assert_eq!(s.labels, vec![1, 2, 3, 4, 5, 6]);
     assert_eq!(s.image(4)[0], 5.0 / 255.0);
@@ -471,35 +340,10 @@ fn cifar_truncated_and_bad_label() {
     fs::create_dir_all(&folder).unwrap();
     fs::write(folder.join("test_batch.bin"), &b).unwrap();
     let e = load(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::Truncated {
-                expected_bytes: 6146,
-                found_bytes: 3076,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-    write_cifar(
-        &folder,
-        "test_batch.bin",
-        &[cifar_record(1, |_, _| 0), cifar_record(12, |_, _| 0)],
-        false,
-    );
+    assert!(matches!(e, DataError::Truncated { expected_bytes: 6146, found_bytes: 3076, .. }), "{e:?}");
+    write_cifar(&folder, "test_batch.bin", &[cifar_record(1, |_, _| 0), cifar_record(12, |_, _| 0)], false);
     let e = load(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DataError::LabelOutOfRange {
-                index: 1,
-                label: 12,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, DataError::LabelOutOfRange { index: 1, label: 12, .. }), "{e:?}");
 }
 
 #[test]
@@ -532,15 +376,9 @@ fn kind_names() {
         assert_eq!(k.to_string().parse::<DatasetKind>().unwrap(), k);
         assert_eq!(k.num_classes(), 10);
     }
-    assert_eq!(
-        "fashion-mnist".parse::<DatasetKind>().unwrap(),
-        DatasetKind::FashionMnist
-    );
+    assert_eq!("fashion-mnist".parse::<DatasetKind>().unwrap(), DatasetKind::FashionMnist);
     assert_eq!(ColorMode::default(), ColorMode::Grey);
-    assert_eq!(
-        (ColorMode::Grey.channels(), ColorMode::Rgb.channels()),
-        (1, 3)
-    );
+    assert_eq!((ColorMode::Grey.channels(), ColorMode::Rgb.channels()), (1, 3));
 }
 
 // ---------- partitions ----------
@@ -558,20 +396,14 @@ fn histogram(labels: &[u8], idx: &[usize]) -> [usize; 10] {
 }
 
 fn assert_sorted_unique(idx: &[usize]) {
-    assert!(
-        idx.windows(2).all(|w| w[0] < w[1]),
-        "not strictly ascending"
-    );
+    assert!(idx.windows(2).all(|w| w[0] < w[1]), "not strictly ascending");
 }
 
 #[test]
 fn select_all_and_iid() {
     let labels = balanced_labels(50);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
-    assert_eq!(
-        select(&labels, 10, &Partition::All, &mut rng).unwrap(),
-        (0..500).collect::<Vec<_>>()
-    );
+    assert_eq!(select(&labels, 10, &Partition::All, &mut rng).unwrap(), (0..500).collect::<Vec<_>>());
     let p = Partition::Iid { size: 123 };
     let a = select(&labels, 10, &p, &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
     let b = select(&labels, 10, &p, &mut ChaCha8Rng::seed_from_u64(7)).unwrap();
@@ -581,15 +413,8 @@ fn select_all_and_iid() {
     assert_eq!(a.len(), 123);
     assert_sorted_unique(&a);
     assert!(a.iter().all(|&i| i < 500));
-    assert_eq!(
-        select(&labels, 10, &Partition::Iid { size: 500 }, &mut rng)
-            .unwrap()
-            .len(),
-        500
-    );
-    assert!(select(&labels, 10, &Partition::Iid { size: 0 }, &mut rng)
-        .unwrap()
-        .is_empty());
+    assert_eq!(select(&labels, 10, &Partition::Iid { size: 500 }, &mut rng).unwrap().len(), 500);
+    assert!(select(&labels, 10, &Partition::Iid { size: 0 }, &mut rng).unwrap().is_empty());
     let e = select(&labels, 10, &Partition::Iid { size: 501 }, &mut rng).unwrap_err();
     assert!(matches!(e, DataError::BadPartition { .. }));
 }
@@ -609,27 +434,9 @@ fn select_dirichlet_deterministic_and_sized() {
     }
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert!(select(
-            &labels,
-            10,
-            &Partition::Dirichlet {
-                alpha: bad,
-                size: 10
-            },
-            &mut rng
-        )
-        .is_err());
+        assert!(select(&labels, 10, &Partition::Dirichlet { alpha: bad, size: 10 }, &mut rng).is_err());
     }
-    assert!(select(
-        &labels,
-        10,
-        &Partition::Dirichlet {
-            alpha: 1.0,
-            size: 1001
-        },
-        &mut rng
-    )
-    .is_err());
+    assert!(select(&labels, 10, &Partition::Dirichlet { alpha: 1.0, size: 1001 }, &mut rng).is_err());
     assert!(select(&[0, 11], 10, &Partition::All, &mut rng).is_err());
 }
 
@@ -638,10 +445,7 @@ fn dirichlet_refills_when_a_class_runs_out() {
     // 5 items per class: a skewed draw of 40 must overflow and be refilled.
     let labels = balanced_labels(5);
     for seed in 0..20 {
-        let p = Partition::Dirichlet {
-            alpha: 0.05,
-            size: 40,
-        };
+        let p = Partition::Dirichlet { alpha: 0.05, size: 40 };
         let idx = select(&labels, 10, &p, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap();
         assert_eq!(idx.len(), 40);
         assert_sorted_unique(&idx);
@@ -657,37 +461,19 @@ fn dirichlet_skew_depends_on_alpha() {
     let trials = 20;
     for seed in 0..trials {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let small = select(
-            &labels,
-            10,
-            &Partition::Dirichlet { alpha: 0.05, size },
-            &mut rng,
-        )
-        .unwrap();
+        let small = select(&labels, 10, &Partition::Dirichlet { alpha: 0.05, size }, &mut rng).unwrap();
         let mut h = histogram(&labels, &small);
         h.sort_unstable_by(|a, b| b.cmp(a));
         top2_small += (h[0] + h[1]) as f64 / size as f64;
-        let big = select(
-            &labels,
-            10,
-            &Partition::Dirichlet { alpha: 100.0, size },
-            &mut rng,
-        )
-        .unwrap();
+        let big = select(&labels, 10, &Partition::Dirichlet { alpha: 100.0, size }, &mut rng).unwrap();
         let h = histogram(&labels, &big);
         max_big = max_big.max(*h.iter().max().unwrap());
         min_big = min_big.min(*h.iter().min().unwrap());
     }
     let top2_small = top2_small / trials as f64;
-    assert!(
-        top2_small > 0.9,
-        "alpha=0.05: mean mass of top-2 classes {top2_small}"
-    );
+    assert!(top2_small > 0.9, "alpha=0.05: mean mass of top-2 classes {top2_small}");
     // Dir(100) over 10 classes: sd of p_c ~ 0.03, so 1000 draws stay within ~[40, 170] per class.
-    assert!(
-        min_big >= 40 && max_big <= 170,
-        "alpha=100: class counts in [{min_big}, {max_big}]"
-    );
+    assert!(min_big >= 40 && max_big <= 170, "alpha=100: class counts in [{min_big}, {max_big}]");
 }
 
 #[test]

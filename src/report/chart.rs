@@ -34,23 +34,12 @@ pub fn line_chart(
             if b.len() != s.points.len() {
                 return Err(ReportError::Plot {
                     path: stem.to_path_buf(),
-                    msg: format!(
-                        "series {:?}: band has {} entries for {} points",
-                        s.name,
-                        b.len(),
-                        s.points.len()
-                    ),
+                    msg: format!("series {:?}: band has {} entries for {} points", s.name, b.len(), s.points.len()),
                 });
             }
         }
     }
-    let plot = LinePlot {
-        title,
-        x_label,
-        y_label,
-        series,
-        log_x,
-    };
+    let plot = LinePlot { title, x_label, y_label, series, log_x };
     render_svg_png(stem, (900, 600), &plot)
 }
 
@@ -113,12 +102,7 @@ impl LinePlot<'_> {
 
     /// Data bounds ((x0, x1), (y0, y1)) with a little padding.
     fn bounds(&self) -> ((f64, f64), (f64, f64)) {
-        let (mut x0, mut x1, mut y0, mut y1) = (
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        );
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
         for s in self.series {
             for (i, &(x, y)) in s.points.iter().enumerate() {
                 if !self.x_ok(x) {
@@ -232,25 +216,16 @@ macro_rules! draw_body {
             for run in $self.band_runs(s) {
                 let mut poly: Vec<(f64, f64)> = run.iter().map(|&(x, _, hi)| (x, hi)).collect();
                 poly.extend(run.iter().rev().map(|&(x, lo, _)| (x, lo)));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        poly,
-                        colour(i).mix(0.18).filled(),
-                    )))
-                    .map_err(perr)?;
+                chart.draw_series(std::iter::once(Polygon::new(poly, colour(i).mix(0.18).filled()))).map_err(perr)?;
             }
         }
         for (i, s) in $self.series.iter().enumerate() {
             let c = colour(i);
             for run in $self.runs(s) {
                 let pts: Vec<(f64, f64)> = run.iter().map(|&k| s.points[k]).collect();
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-                    .map_err(perr)?;
+                chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2))).map_err(perr)?;
                 if pts.len() <= 60 {
-                    chart
-                        .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))
-                        .map_err(perr)?;
+                    chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled()))).map_err(perr)?;
                 }
             }
         }
@@ -265,12 +240,7 @@ impl Plot for LinePlot<'_> {
 
         // Legend column on the right, sized to the longest name (capped).
         let leg_st = style(16.0);
-        let named: Vec<(usize, &Series)> = self
-            .series
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| !s.name.is_empty())
-            .collect();
+        let named: Vec<(usize, &Series)> = self.series.iter().enumerate().filter(|(_, s)| !s.name.is_empty()).collect();
         let max_name_w = (w as f64 * 0.3) as i32;
         let mut names = vec![];
         let mut name_w = 0;
@@ -299,31 +269,18 @@ impl Plot for LinePlot<'_> {
             let top = 70;
             let (lx0, ly0) = (4, top - 12);
             let (lx1, ly1) = (name_w + 52, top + line_h * names.len() as i32 - 10);
-            leg.draw(&Rectangle::new(
-                [(lx0, ly0), (lx1, ly1)],
-                RGBColor(160, 160, 160).stroke_width(1),
-            ))
-            .map_err(perr)?;
+            leg.draw(&Rectangle::new([(lx0, ly0), (lx1, ly1)], RGBColor(160, 160, 160).stroke_width(1)))
+                .map_err(perr)?;
             for (k, ((i, s), t)) in named.iter().zip(names).enumerate() {
                 let y = top + line_h * k as i32;
                 let c = colour(*i);
                 if s.band.is_some() {
-                    leg.draw(&Rectangle::new(
-                        [(12, y - 7), (40, y + 7)],
-                        c.mix(0.18).filled(),
-                    ))
-                    .map_err(perr)?;
+                    leg.draw(&Rectangle::new([(12, y - 7), (40, y + 7)], c.mix(0.18).filled())).map_err(perr)?;
                 }
-                leg.draw(&PathElement::new(vec![(12, y), (40, y)], c.stroke_width(2)))
+                leg.draw(&PathElement::new(vec![(12, y), (40, y)], c.stroke_width(2))).map_err(perr)?;
+                leg.draw(&Circle::new((26, y), 3, c.filled())).map_err(perr)?;
+                leg.draw(&Text::new(t, (46, y), leg_st.clone().pos(Pos::new(HPos::Left, VPos::Center))))
                     .map_err(perr)?;
-                leg.draw(&Circle::new((26, y), 3, c.filled()))
-                    .map_err(perr)?;
-                leg.draw(&Text::new(
-                    t,
-                    (46, y),
-                    leg_st.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-                ))
-                .map_err(perr)?;
             }
         }
         Ok(())

@@ -31,20 +31,14 @@ pub struct Heatmap<'a> {
 /// Renders `spec` into `<stem>.svg` and `<stem>.png` (about 800x700 pixels,
 /// larger for big matrices), each written atomically. Returns the paths.
 pub fn heatmap(stem: &Path, spec: &Heatmap) -> Result<Vec<PathBuf>, ReportError> {
-    let bad = |msg: String| ReportError::Plot {
-        path: stem.to_path_buf(),
-        msg,
-    };
+    let bad = |msg: String| ReportError::Plot { path: stem.to_path_buf(), msg };
     let rows = spec.values.len();
     let cols = spec.values.first().map_or(0, Vec::len);
     if rows == 0 || cols == 0 {
         return Err(bad("empty matrix".into()));
     }
     if let Some(r) = spec.values.iter().position(|r| r.len() != cols) {
-        return Err(bad(format!(
-            "row {r} has {} values, expected {cols}",
-            spec.values[r].len()
-        )));
+        return Err(bad(format!("row {r} has {} values, expected {cols}", spec.values[r].len())));
     }
     if spec.row_labels.len() != rows || spec.col_labels.len() != cols {
         return Err(bad(format!(
@@ -56,10 +50,7 @@ pub fn heatmap(stem: &Path, spec: &Heatmap) -> Result<Vec<PathBuf>, ReportError>
     if !(spec.range.0.is_finite() && spec.range.1.is_finite()) {
         return Err(bad(format!("colour range {:?} is not finite", spec.range)));
     }
-    let size = (
-        800u32.max(330 + 34 * cols as u32),
-        700u32.max(280 + 26 * rows as u32),
-    );
+    let size = (800u32.max(330 + 34 * cols as u32), 700u32.max(280 + 26 * rows as u32));
     render_svg_png(stem, size, &HeatmapPlot(spec))
 }
 
@@ -78,11 +69,7 @@ const YLGNBU: [(u8, u8, u8); 9] = [
 
 /// Colour for `t` in [0, 1] on the sequential map.
 fn colormap(t: f64) -> RGBColor {
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
     let x = t * (YLGNBU.len() - 1) as f64;
     let i = (x.floor() as usize).min(YLGNBU.len() - 2);
     let f = x - i as f64;
@@ -116,11 +103,7 @@ fn style(size: f64) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).color(&BLACK)
 }
 
-fn text_w<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    s: &str,
-    st: &TextStyle,
-) -> Result<i32, String> {
+fn text_w<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, s: &str, st: &TextStyle) -> Result<i32, String> {
     Ok(root.estimate_text_size(s, st).map_err(perr)?.0 as i32)
 }
 
@@ -163,16 +146,13 @@ impl Plot for HeatmapPlot<'_, '_> {
         let title_size = fit_size(root, &[spec.title.to_string()], 24.0, 12.0, w - 2 * margin)?;
         let title_st = style(title_size).pos(Pos::new(HPos::Center, VPos::Top));
         let title = fit_text(root, spec.title, &title_st, w - 2 * margin)?;
-        root.draw(&Text::new(title, (w / 2, margin), title_st))
-            .map_err(perr)?;
+        root.draw(&Text::new(title, (w / 2, margin), title_st)).map_err(perr)?;
         let top = margin + (title_size * 0.85) as i32 + 18;
 
         // Colour bar on the right, its tick labels formatted like the cells.
         let (lo, hi) = spec.range;
         let nticks = 5;
-        let tick_vals: Vec<f64> = (0..nticks)
-            .map(|i| lo + (hi - lo) * i as f64 / (nticks - 1) as f64)
-            .collect();
+        let tick_vals: Vec<f64> = (0..nticks).map(|i| lo + (hi - lo) * i as f64 / (nticks - 1) as f64).collect();
         let tick_txt: Vec<String> = tick_vals.iter().map(|v| (spec.fmt)(*v)).collect();
         let cb_st = style(15.0);
         let mut cb_label_w = 0;
@@ -214,29 +194,16 @@ impl Plot for HeatmapPlot<'_, '_> {
         }
         let max_col_h = (h as f64 * 0.28) as i32;
         let (col_st, col_size) = if horizontal {
-            (
-                style(col_size_h).pos(Pos::new(HPos::Center, VPos::Top)),
-                col_size_h,
-            )
+            (style(col_size_h).pos(Pos::new(HPos::Center, VPos::Top)), col_size_h)
         } else {
             // Vertical text: the font height must fit the cell width.
-            let s = fit_size(root, spec.col_labels, 16.0, 10.0, max_col_h)?
-                .min((cell_w * 0.9).max(10.0));
-            (
-                style(s)
-                    .pos(Pos::new(HPos::Right, VPos::Center))
-                    .transform(FontTransform::Rotate270),
-                s,
-            )
+            let s = fit_size(root, spec.col_labels, 16.0, 10.0, max_col_h)?.min((cell_w * 0.9).max(10.0));
+            (style(s).pos(Pos::new(HPos::Right, VPos::Center)).transform(FontTransform::Rotate270), s)
         };
         let mut col_txt = Vec::with_capacity(cols);
         let mut col_extent = 0;
         for l in spec.col_labels {
-            let t = if horizontal {
-                l.clone()
-            } else {
-                fit_text(root, l, &style(col_size), max_col_h)?
-            };
+            let t = if horizontal { l.clone() } else { fit_text(root, l, &style(col_size), max_col_h)? };
             col_extent = col_extent.max(text_w(root, &t, &style(col_size))?);
             col_txt.push(t);
         }
@@ -254,26 +221,10 @@ impl Plot for HeatmapPlot<'_, '_> {
         let texts: Vec<Vec<Option<String>>> = spec
             .values
             .iter()
-            .map(|row| {
-                row.iter()
-                    .map(|v| {
-                        if v.is_nan() {
-                            None
-                        } else {
-                            Some((spec.fmt)(*v))
-                        }
-                    })
-                    .collect()
-            })
+            .map(|row| row.iter().map(|v| if v.is_nan() { None } else { Some((spec.fmt)(*v)) }).collect())
             .collect();
         let all_txt: Vec<String> = texts.iter().flatten().flatten().cloned().collect();
-        let cell_size = fit_size(
-            root,
-            &all_txt,
-            (cell_h * 0.42).min(20.0),
-            7.0,
-            (cell_w * 0.86) as i32,
-        )?;
+        let cell_size = fit_size(root, &all_txt, (cell_h * 0.42).min(20.0), 7.0, (cell_w * 0.86) as i32)?;
         let show_values = cell_size >= 8.0 && cell_h >= 11.0 && {
             let st = style(cell_size);
             let mut ok = true;
@@ -289,58 +240,39 @@ impl Plot for HeatmapPlot<'_, '_> {
                 let (x0, y0, x1, y1) = (cx(c), cy(r), cx(c + 1), cy(r + 1));
                 if v.is_nan() {
                     // Blank: white with a thin grey frame.
-                    root.draw(&Rectangle::new(
-                        [(x0, y0), (x1 - 1, y1 - 1)],
-                        RGBColor(225, 225, 225).stroke_width(1),
-                    ))
-                    .map_err(perr)?;
+                    root.draw(&Rectangle::new([(x0, y0), (x1 - 1, y1 - 1)], RGBColor(225, 225, 225).stroke_width(1)))
+                        .map_err(perr)?;
                     continue;
                 }
                 let col = colormap(self.t(v));
-                root.draw(&Rectangle::new([(x0, y0), (x1, y1)], col.filled()))
-                    .map_err(perr)?;
+                root.draw(&Rectangle::new([(x0, y0), (x1, y1)], col.filled())).map_err(perr)?;
                 if show_values {
                     if let Some(t) = &texts[r][c] {
                         let fg = if is_dark(col) { WHITE } else { BLACK };
                         let st = style(cell_size).color(&fg).pos(center);
-                        root.draw(&Text::new(t.clone(), ((x0 + x1) / 2, (y0 + y1) / 2), st))
-                            .map_err(perr)?;
+                        root.draw(&Text::new(t.clone(), ((x0 + x1) / 2, (y0 + y1) / 2), st)).map_err(perr)?;
                     }
                 }
             }
         }
         // Thin white grid lines between cells, then a frame.
         for c in 1..cols {
-            root.draw(&PathElement::new(
-                vec![(cx(c), gy0), (cx(c), gy1)],
-                WHITE.stroke_width(1),
-            ))
-            .map_err(perr)?;
+            root.draw(&PathElement::new(vec![(cx(c), gy0), (cx(c), gy1)], WHITE.stroke_width(1))).map_err(perr)?;
         }
         for r in 1..rows {
-            root.draw(&PathElement::new(
-                vec![(gx0, cy(r)), (gx1, cy(r))],
-                WHITE.stroke_width(1),
-            ))
-            .map_err(perr)?;
+            root.draw(&PathElement::new(vec![(gx0, cy(r)), (gx1, cy(r))], WHITE.stroke_width(1))).map_err(perr)?;
         }
-        root.draw(&Rectangle::new(
-            [(gx0, gy0), (gx1, gy1)],
-            RGBColor(90, 90, 90).stroke_width(1),
-        ))
-        .map_err(perr)?;
+        root.draw(&Rectangle::new([(gx0, gy0), (gx1, gy1)], RGBColor(90, 90, 90).stroke_width(1))).map_err(perr)?;
 
         // Row tick labels.
         for (r, t) in row_txt.into_iter().enumerate() {
             let y = (cy(r) + cy(r + 1)) / 2;
-            root.draw(&Text::new(t, (gx0 - 8, y), row_st.clone()))
-                .map_err(perr)?;
+            root.draw(&Text::new(t, (gx0 - 8, y), row_st.clone())).map_err(perr)?;
         }
         // Column tick labels.
         for (c, t) in col_txt.into_iter().enumerate() {
             let x = (cx(c) + cx(c + 1)) / 2;
-            root.draw(&Text::new(t, (x, gy1 + 8), col_st.clone()))
-                .map_err(perr)?;
+            root.draw(&Text::new(t, (x, gy1 + 8), col_st.clone())).map_err(perr)?;
         }
         // Axis names.
         let x_axis_y = gy1 + 8 + col_extent + 10;
@@ -353,9 +285,7 @@ impl Plot for HeatmapPlot<'_, '_> {
         root.draw(&Text::new(
             spec.row_axis.to_string(),
             (margin, (gy0 + gy1) / 2),
-            axis_st
-                .pos(Pos::new(HPos::Center, VPos::Top))
-                .transform(FontTransform::Rotate270),
+            axis_st.pos(Pos::new(HPos::Center, VPos::Top)).transform(FontTransform::Rotate270),
         ))
         .map_err(perr)?;
 
@@ -367,30 +297,15 @@ impl Plot for HeatmapPlot<'_, '_> {
         for y in by0..=by1 {
             let frac = (by1 - y) as f64 / span as f64;
             let v = lo + (hi - lo) * frac;
-            root.draw(&PathElement::new(
-                vec![(bx0, y), (bx1, y)],
-                colormap(self.t(v)).stroke_width(1),
-            ))
-            .map_err(perr)?;
+            root.draw(&PathElement::new(vec![(bx0, y), (bx1, y)], colormap(self.t(v)).stroke_width(1)))
+                .map_err(perr)?;
         }
-        root.draw(&Rectangle::new(
-            [(bx0, by0), (bx1, by1)],
-            RGBColor(90, 90, 90).stroke_width(1),
-        ))
-        .map_err(perr)?;
+        root.draw(&Rectangle::new([(bx0, by0), (bx1, by1)], RGBColor(90, 90, 90).stroke_width(1))).map_err(perr)?;
         for (i, t) in tick_txt.into_iter().enumerate() {
             let y = by1 - ((span as f64) * i as f64 / (nticks - 1) as f64).round() as i32;
-            root.draw(&PathElement::new(
-                vec![(bx1, y), (bx1 + 4, y)],
-                BLACK.stroke_width(1),
-            ))
-            .map_err(perr)?;
-            root.draw(&Text::new(
-                t,
-                (bx1 + 7, y),
-                cb_st.clone().pos(Pos::new(HPos::Left, VPos::Center)),
-            ))
-            .map_err(perr)?;
+            root.draw(&PathElement::new(vec![(bx1, y), (bx1 + 4, y)], BLACK.stroke_width(1))).map_err(perr)?;
+            root.draw(&Text::new(t, (bx1 + 7, y), cb_st.clone().pos(Pos::new(HPos::Left, VPos::Center))))
+                .map_err(perr)?;
         }
         Ok(())
     }

@@ -12,8 +12,8 @@ mod atomic;
 mod chart;
 mod heatmap;
 mod run_files;
-mod study_files;
 pub mod run_plots;
+mod study_files;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -26,25 +26,21 @@ pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
 pub use run_files::write_run;
-pub use study_files::{clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing};
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
+pub use study_files::{
+    clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,
+};
 pub use table::text_table;
 
 /// Errors of the report module. Every variant names the file concerned.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("cannot plot {path}: {msg}")]
     Plot { path: PathBuf, msg: String },
     #[error("cannot serialise JSON for {path}: {source}")]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Json { path: PathBuf, source: serde_json::Error },
     #[error("cannot write CSV {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
 }
@@ -86,17 +82,10 @@ pub(crate) fn perr<E: std::fmt::Display>(e: E) -> String {
 /// Draws `plot` once as SVG (kept in memory) and once as PNG (rendered into a
 /// temp file beside the target), then puts `<stem>.svg` and `<stem>.png` in
 /// place atomically. Returns the two paths written.
-pub(crate) fn render_svg_png<P: Plot>(
-    stem: &Path,
-    size: (u32, u32),
-    plot: &P,
-) -> Result<Vec<PathBuf>, ReportError> {
+pub(crate) fn render_svg_png<P: Plot>(stem: &Path, size: (u32, u32), plot: &P) -> Result<Vec<PathBuf>, ReportError> {
     let svg_path = with_ext(stem, "svg");
     let png_path = with_ext(stem, "png");
-    let plot_err = |path: &Path, msg: String| ReportError::Plot {
-        path: path.to_path_buf(),
-        msg,
-    };
+    let plot_err = |path: &Path, msg: String| ReportError::Plot { path: path.to_path_buf(), msg };
     ensure_font().map_err(|m| plot_err(&svg_path, m))?;
 
     // SVG: render into a String, then write atomically.
@@ -117,19 +106,14 @@ pub(crate) fn render_svg_png<P: Plot>(
     // Results are for reading by others too (tempfile's default is 0600).
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let tmp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| atomic::io_err(&png_path, e))?;
+    let tmp = builder.tempfile_in(&dir).map_err(|e| atomic::io_err(&png_path, e))?;
     {
         let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
         plot.draw(&root).map_err(|m| plot_err(&png_path, m))?;
         root.present().map_err(|e| plot_err(&png_path, perr(e)))?;
     }
-    std::fs::File::open(tmp.path())
-        .and_then(|f| f.sync_all())
-        .map_err(|e| atomic::io_err(&png_path, e))?;
-    tmp.persist(&png_path)
-        .map_err(|e| atomic::io_err(&png_path, e.error))?;
+    std::fs::File::open(tmp.path()).and_then(|f| f.sync_all()).map_err(|e| atomic::io_err(&png_path, e))?;
+    tmp.persist(&png_path).map_err(|e| atomic::io_err(&png_path, e.error))?;
     atomic::sync_dir(&dir);
     Ok(vec![svg_path, png_path])
 }
@@ -142,11 +126,7 @@ pub(crate) fn fit_text<DB: DrawingBackend>(
     st: &TextStyle,
     max_w: i32,
 ) -> Result<String, String> {
-    let wid = |t: &str| {
-        root.estimate_text_size(t, st)
-            .map(|d| d.0 as i32)
-            .map_err(perr)
-    };
+    let wid = |t: &str| root.estimate_text_size(t, st).map(|d| d.0 as i32).map_err(perr);
     if wid(s)? <= max_w {
         return Ok(s.to_string());
     }
@@ -155,11 +135,8 @@ pub(crate) fn fit_text<DB: DrawingBackend>(
     while keep > 2 {
         keep -= 1;
         let head = keep.div_ceil(2);
-        let t: String = chars[..head]
-            .iter()
-            .chain(std::iter::once(&'…'))
-            .chain(&chars[chars.len() - (keep - head)..])
-            .collect();
+        let t: String =
+            chars[..head].iter().chain(std::iter::once(&'…')).chain(&chars[chars.len() - (keep - head)..]).collect();
         if wid(&t)? <= max_w {
             return Ok(t);
         }

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{network_timeseries, phase_bars, phase_timeline, recovery_cdf, write_atomic, write_csv_atomic, write_json_atomic, ReportError};
+use super::{
+    network_timeseries, phase_bars, phase_timeline, recovery_cdf, write_atomic, write_csv_atomic, write_json_atomic,
+    ReportError,
+};
 use crate::sim::engine::RunOutput;
 
 fn opt(v: Option<f64>) -> String {
@@ -21,7 +24,8 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
 
     let mut lines = Vec::with_capacity(run.events.len() * 96);
     for e in &run.events {
-        serde_json::to_writer(&mut lines, e).map_err(|source| ReportError::Json { path: out.join("events.jsonl"), source })?;
+        serde_json::to_writer(&mut lines, e)
+            .map_err(|source| ReportError::Json { path: out.join("events.jsonl"), source })?;
         lines.push(b'\n');
     }
     let p = out.join("events.jsonl");
@@ -29,9 +33,36 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
     written.push(p);
 
     let headers = [
-        "pair", "episode", "tx", "rx", "tx_profile", "rx_profile", "cause", "onset_s", "detected_s", "download_start_s", "download_end_s", "finetune_start_s", "finetune_end_s",
-        "upload_start_s", "upload_end_s", "aligned_s", "recovery_time_s", "accuracy_before", "accuracy_after", "mse_before", "mse_after", "confidence_before", "confidence_after", "download_bytes", "upload_bytes",
-        "finetune_flops", "steps", "fidelity", "job", "restarts",
+        "pair",
+        "episode",
+        "tx",
+        "rx",
+        "tx_profile",
+        "rx_profile",
+        "cause",
+        "onset_s",
+        "detected_s",
+        "download_start_s",
+        "download_end_s",
+        "finetune_start_s",
+        "finetune_end_s",
+        "upload_start_s",
+        "upload_end_s",
+        "aligned_s",
+        "recovery_time_s",
+        "accuracy_before",
+        "accuracy_after",
+        "mse_before",
+        "mse_after",
+        "confidence_before",
+        "confidence_after",
+        "download_bytes",
+        "upload_bytes",
+        "finetune_flops",
+        "steps",
+        "fidelity",
+        "job",
+        "restarts",
     ];
     let rows: Vec<Vec<String>> = s
         .episodes
@@ -75,13 +106,29 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
     write_csv_atomic(&p, &headers, &rows)?;
     written.push(p);
 
-    let headers = ["t_s", "network_accuracy", "mean_mse", "active_pairs", "misaligned_pairs", "active_flows", "running_finetunes"];
+    let headers = [
+        "t_s",
+        "network_accuracy",
+        "mean_mse",
+        "active_pairs",
+        "misaligned_pairs",
+        "active_flows",
+        "running_finetunes",
+    ];
     let rows: Vec<Vec<String>> = run
         .timeseries
         .iter()
         .map(|t| {
             let f = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
-            vec![t.t_s.to_string(), f(t.network_accuracy), f(t.mean_mse), t.active_pairs.to_string(), t.misaligned_pairs.to_string(), t.active_flows.to_string(), t.running_finetunes.to_string()]
+            vec![
+                t.t_s.to_string(),
+                f(t.network_accuracy),
+                f(t.mean_mse),
+                t.active_pairs.to_string(),
+                t.misaligned_pairs.to_string(),
+                t.active_flows.to_string(),
+                t.running_finetunes.to_string(),
+            ]
         })
         .collect();
     let p = out.join("timeseries.csv");
@@ -90,9 +137,26 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
 
     let rec: Vec<f64> = s.episodes.iter().filter_map(|e| e.recovery_time_s).collect();
     let label = format!("{} ({})", s.method, s.fidelity);
-    written.extend(recovery_cdf(&out.join("recovery_cdf"), &format!("{}: recovery time", s.scenario), &[(label.clone(), rec)])?);
-    written.extend(phase_timeline(&out.join("timeline"), &format!("{}: SLF phases per pair", s.scenario), &s.episodes, s.horizon_s)?);
-    written.extend(network_timeseries(&out.join("network"), &format!("{}: network accuracy and misaligned pairs", s.scenario), &run.timeseries)?);
-    written.extend(phase_bars(&out.join("phases"), &format!("{}: mean recovery time by phase", s.scenario), &[(label, s.aggregate.phases.clone())])?);
+    written.extend(recovery_cdf(
+        &out.join("recovery_cdf"),
+        &format!("{}: recovery time", s.scenario),
+        &[(label.clone(), rec)],
+    )?);
+    written.extend(phase_timeline(
+        &out.join("timeline"),
+        &format!("{}: SLF phases per pair", s.scenario),
+        &s.episodes,
+        s.horizon_s,
+    )?);
+    written.extend(network_timeseries(
+        &out.join("network"),
+        &format!("{}: network accuracy and misaligned pairs", s.scenario),
+        &run.timeseries,
+    )?);
+    written.extend(phase_bars(
+        &out.join("phases"),
+        &format!("{}: mean recovery time by phase", s.scenario),
+        &[(label, s.aggregate.phases.clone())],
+    )?);
     Ok(written)
 }

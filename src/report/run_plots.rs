@@ -25,12 +25,8 @@ const PHASES: [(&str, RGBColor); 6] = [
 ];
 
 /// Colours for phase names not in `PHASES` (none of them used there).
-const EXTRA: [RGBColor; 4] = [
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
+const EXTRA: [RGBColor; 4] =
+    [RGBColor(140, 86, 75), RGBColor(227, 119, 194), RGBColor(188, 189, 34), RGBColor(23, 190, 207)];
 
 /// Timelines taller than this many rows would be unreadable.
 const MAX_ROWS: usize = 60;
@@ -59,11 +55,7 @@ fn phase_colour(name: &str, unknown: &mut Vec<String>) -> RGBColor {
 /// series, into `<stem>.svg` / `<stem>.png` (900x500). NaN values are
 /// ignored; infinite ones count as episodes never recovered (so that curve
 /// stays below 1). Series without finite values are left out.
-pub fn recovery_cdf(
-    stem: &Path,
-    title: &str,
-    runs: &[(String, Vec<f64>)],
-) -> Result<Vec<PathBuf>, ReportError> {
+pub fn recovery_cdf(stem: &Path, title: &str, runs: &[(String, Vec<f64>)]) -> Result<Vec<PathBuf>, ReportError> {
     let mut series = vec![];
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
     for (i, (name, v)) in runs.iter().enumerate() {
@@ -75,23 +67,10 @@ pub fn recovery_cdf(
         fin.sort_by(f64::total_cmp);
         lo = lo.min(fin[0]);
         hi = hi.max(fin[fin.len() - 1]);
-        series.push(CdfSeries {
-            colour: i,
-            name,
-            sorted: fin,
-            total,
-        });
+        series.push(CdfSeries { colour: i, name, sorted: fin, total });
     }
-    let x_end = if hi > lo {
-        hi + (hi - lo) * 0.05
-    } else {
-        lo + 1.0
-    };
-    let plot = CdfPlot {
-        title,
-        series,
-        x: (lo, x_end),
-    };
+    let x_end = if hi > lo { hi + (hi - lo) * 0.05 } else { lo + 1.0 };
+    let plot = CdfPlot { title, series, x: (lo, x_end) };
     render_svg_png(stem, (900, 500), &plot)
 }
 
@@ -109,11 +88,7 @@ pub fn phase_timeline(
     eps.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
     let total = eps.len();
     eps.truncate(MAX_ROWS);
-    let title = if total > MAX_ROWS {
-        format!("{title} (first {MAX_ROWS} of {total})")
-    } else {
-        title.to_string()
-    };
+    let title = if total > MAX_ROWS { format!("{title} (first {MAX_ROWS} of {total})") } else { title.to_string() };
     let bounds = |e: &EpisodeRecord| -> [Option<f64>; 7] {
         [
             Some(e.onset_s),
@@ -126,11 +101,7 @@ pub fn phase_timeline(
         ]
     };
     // The x axis covers the horizon and every time shown.
-    let mut x_max = if horizon_s.is_finite() {
-        horizon_s
-    } else {
-        0.0
-    };
+    let mut x_max = if horizon_s.is_finite() { horizon_s } else { 0.0 };
     for e in &eps {
         for t in bounds(e).into_iter().flatten().filter(|t| t.is_finite()) {
             x_max = x_max.max(t);
@@ -154,12 +125,7 @@ pub fn phase_timeline(
                 Some(_) => continue,
             };
             any_unfinished |= unfinished;
-            segs.push(Segment {
-                colour: PHASES[k].1,
-                start,
-                end,
-                unfinished,
-            });
+            segs.push(Segment { colour: PHASES[k].1, start, end, unfinished });
         }
         let mut label = format!("{}→{}", e.tx, e.rx);
         if e.episode > 0 {
@@ -167,31 +133,19 @@ pub fn phase_timeline(
         }
         rows.push((label, segs));
     }
-    let mut legend: Vec<(String, Swatch)> = PHASES
-        .iter()
-        .map(|(n, c)| (n.to_string(), Swatch::Box(*c)))
-        .collect();
+    let mut legend: Vec<(String, Swatch)> = PHASES.iter().map(|(n, c)| (n.to_string(), Swatch::Box(*c))).collect();
     if any_unfinished {
         legend.push(("unfinished".into(), Swatch::Hatched(UNFINISHED)));
     }
     let height = (190 + 22 * rows.len() as u32).clamp(320, 1500);
-    let plot = TimelinePlot {
-        title: &title,
-        rows,
-        x_max,
-        legend,
-    };
+    let plot = TimelinePlot { title: &title, rows, x_max, legend };
     render_svg_png(stem, (900, height), &plot)
 }
 
 /// Network accuracy (top) and misaligned pairs (bottom) over simulated
 /// time, sharing the x axis, into `<stem>.svg` / `<stem>.png` (900x600).
 /// Points with a non-finite time are ignored; a NaN accuracy breaks the line.
-pub fn network_timeseries(
-    stem: &Path,
-    title: &str,
-    points: &[TimePoint],
-) -> Result<Vec<PathBuf>, ReportError> {
+pub fn network_timeseries(stem: &Path, title: &str, points: &[TimePoint]) -> Result<Vec<PathBuf>, ReportError> {
     let mut pts: Vec<&TimePoint> = points.iter().filter(|p| p.t_s.is_finite()).collect();
     pts.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
     let x = match (pts.first(), pts.last()) {
@@ -221,24 +175,14 @@ pub fn network_timeseries(
             misaligned.push((next.t_s, m));
         }
     }
-    let plot = SeriesPlot {
-        title,
-        x,
-        accuracy,
-        misaligned,
-        empty: pts.is_empty(),
-    };
+    let plot = SeriesPlot { title, x, accuracy, misaligned, empty: pts.is_empty() };
     render_svg_png(stem, (900, 600), &plot)
 }
 
 /// One stacked horizontal bar per labelled run, segments = mean seconds per
 /// phase in the given order, into `<stem>.svg` / `<stem>.png` (900 wide).
 /// Non-finite or negative means are left out.
-pub fn phase_bars(
-    stem: &Path,
-    title: &str,
-    runs: &[(String, Vec<PhaseMean>)],
-) -> Result<Vec<PathBuf>, ReportError> {
+pub fn phase_bars(stem: &Path, title: &str, runs: &[(String, Vec<PhaseMean>)]) -> Result<Vec<PathBuf>, ReportError> {
     let mut unknown = vec![];
     let mut legend: Vec<(String, Swatch)> = vec![];
     let mut bars = Vec::with_capacity(runs.len());
@@ -252,12 +196,7 @@ pub fn phase_bars(
                 legend.push((p.phase.clone(), Swatch::Box(c)));
             }
             if p.mean_s.is_finite() && p.mean_s >= 0.0 {
-                segs.push(Segment {
-                    colour: c,
-                    start: total,
-                    end: total + p.mean_s,
-                    unfinished: false,
-                });
+                segs.push(Segment { colour: c, start: total, end: total + p.mean_s, unfinished: false });
                 total += p.mean_s;
             }
         }
@@ -267,12 +206,7 @@ pub fn phase_bars(
     // Room for the total written after the longest bar.
     let x_max = if x_max > 0.0 { x_max * 1.15 } else { 1.0 };
     let height = (170 + 44 * bars.len() as u32).clamp(320, 1200);
-    let plot = BarsPlot {
-        title,
-        bars,
-        x_max,
-        legend,
-    };
+    let plot = BarsPlot { title, bars, x_max, legend };
     render_svg_png(stem, (900, height), &plot)
 }
 
@@ -298,10 +232,7 @@ struct Segment {
 }
 
 /// Draws the title centred at the top; returns the y below it.
-fn draw_title<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-) -> Result<i32, String> {
+fn draw_title<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str) -> Result<i32, String> {
     let w = root.dim_in_pixel().0 as i32;
     let st = style(22.0).pos(Pos::new(HPos::Center, VPos::Top));
     let t = fit_text(root, title, &st, w - 32)?;
@@ -330,11 +261,7 @@ fn hatch<DB: DrawingBackend>(
             bx = x1;
         }
         if ax < bx {
-            area.draw(&PathElement::new(
-                vec![(ax, ay), (bx, by)],
-                c.stroke_width(1),
-            ))
-            .map_err(perr)?;
+            area.draw(&PathElement::new(vec![(ax, ay), (bx, by)], c.stroke_width(1))).map_err(perr)?;
         }
         s += 7;
     }
@@ -348,11 +275,9 @@ fn hatched_box<DB: DrawingBackend>(
     p1: (i32, i32),
     c: RGBColor,
 ) -> Result<(), String> {
-    area.draw(&Rectangle::new([p0, p1], c.mix(0.25).filled()))
-        .map_err(perr)?;
+    area.draw(&Rectangle::new([p0, p1], c.mix(0.25).filled())).map_err(perr)?;
     hatch(area, p0, p1, c)?;
-    area.draw(&Rectangle::new([p0, p1], c.stroke_width(1)))
-        .map_err(perr)
+    area.draw(&Rectangle::new([p0, p1], c.stroke_width(1))).map_err(perr)
 }
 
 /// Draws legend entries left to right from `y0`, wrapping at the right
@@ -380,19 +305,13 @@ fn draw_legend<DB: DrawingBackend>(
         }
         let (p0, p1) = ((x, y - 7), (x + 22, y + 7));
         match *sw {
-            Swatch::Line(c) => root
-                .draw(&PathElement::new(
-                    vec![(x, y), (x + 22, y)],
-                    c.stroke_width(3),
-                ))
-                .map_err(perr)?,
-            Swatch::Box(c) => root
-                .draw(&Rectangle::new([p0, p1], c.filled()))
-                .map_err(perr)?,
+            Swatch::Line(c) => {
+                root.draw(&PathElement::new(vec![(x, y), (x + 22, y)], c.stroke_width(3))).map_err(perr)?
+            }
+            Swatch::Box(c) => root.draw(&Rectangle::new([p0, p1], c.filled())).map_err(perr)?,
             Swatch::Hatched(c) => hatched_box(root, p0, p1, c)?,
         }
-        root.draw(&Text::new(t, (x + 28, y), st.clone()))
-            .map_err(perr)?;
+        root.draw(&Text::new(t, (x + 28, y), st.clone())).map_err(perr)?;
         x += need + 22;
     }
     Ok(y - y0 + line_h / 2)
@@ -405,15 +324,8 @@ fn draw_note<DB: DrawingBackend, X: Ranged, Y: Ranged>(
 ) -> Result<(), String> {
     let area = chart.plotting_area().strip_coord_spec();
     let (w, h) = area.dim_in_pixel();
-    let st = style(18.0)
-        .color(&UNFINISHED)
-        .pos(Pos::new(HPos::Center, VPos::Center));
-    area.draw(&Text::new(
-        note.to_string(),
-        (w as i32 / 2, h as i32 / 2),
-        st,
-    ))
-    .map_err(perr)
+    let st = style(18.0).color(&UNFINISHED).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(note.to_string(), (w as i32 / 2, h as i32 / 2), st)).map_err(perr)
 }
 
 /// Frame shared by the timeline and the bars: title, legend, one labelled
@@ -473,12 +385,7 @@ fn draw_rows<DB: DrawingBackend>(
     let base = root.get_base_pixel();
     for (i, t) in texts.into_iter().enumerate() {
         let (px, py) = chart.backend_coord(&(0.0, (n - i) as f64 - 0.5));
-        root.draw(&Text::new(
-            t,
-            (px - base.0 - 8, py - base.1),
-            lab_st.clone(),
-        ))
-        .map_err(perr)?;
+        root.draw(&Text::new(t, (px - base.0 - 8, py - base.1), lab_st.clone())).map_err(perr)?;
     }
     if let Some(note) = note {
         draw_note(&chart, note)?;
@@ -507,10 +414,7 @@ fn draw_segments<DB: DrawingBackend>(
             hatched_box(&area, p0, p1, s.colour)?;
         } else {
             chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(s.start, y0), (s.end, y1)],
-                    s.colour.filled(),
-                )))
+                .draw_series(std::iter::once(Rectangle::new([(s.start, y0), (s.end, y1)], s.colour.filled())))
                 .map_err(perr)?;
         }
     }
@@ -535,11 +439,8 @@ impl Plot for CdfPlot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(perr)?;
         let mut top = draw_title(root, self.title)?;
-        let legend: Vec<(String, Swatch)> = self
-            .series
-            .iter()
-            .map(|s| (s.name.to_string(), Swatch::Line(colour(s.colour))))
-            .collect();
+        let legend: Vec<(String, Swatch)> =
+            self.series.iter().map(|s| (s.name.to_string(), Swatch::Line(colour(s.colour)))).collect();
         top += draw_legend(root, &legend, top)? + 10;
         let (x0, x1) = self.x;
         let mut chart = ChartBuilder::on(root)
@@ -571,9 +472,7 @@ impl Plot for CdfPlot<'_> {
                 pts.push((v, (k + 1) as f64 / n));
             }
             pts.push((x1, s.sorted.len() as f64 / n));
-            chart
-                .draw_series(LineSeries::new(pts, colour(s.colour).stroke_width(2)))
-                .map_err(perr)?;
+            chart.draw_series(LineSeries::new(pts, colour(s.colour).stroke_width(2))).map_err(perr)?;
         }
         if self.series.is_empty() {
             draw_note(&chart, "no recovered episodes")?;
@@ -649,25 +548,16 @@ impl Plot for SeriesPlot<'_> {
             .map_err(perr)?;
         let blue = colour(0);
         for run in &self.accuracy {
-            acc.draw_series(LineSeries::new(run.clone(), blue.stroke_width(2)))
-                .map_err(perr)?;
+            acc.draw_series(LineSeries::new(run.clone(), blue.stroke_width(2))).map_err(perr)?;
             if run.len() == 1 {
-                acc.draw_series(std::iter::once(Circle::new(run[0], 3, blue.filled())))
-                    .map_err(perr)?;
+                acc.draw_series(std::iter::once(Circle::new(run[0], 3, blue.filled()))).map_err(perr)?;
             }
         }
         if self.empty {
             draw_note(&acc, "no samples")?;
         }
 
-        let y_max = self
-            .misaligned
-            .iter()
-            .map(|p| p.1)
-            .max()
-            .unwrap_or(0)
-            .max(0)
-            + 1;
+        let y_max = self.misaligned.iter().map(|p| p.1).max().unwrap_or(0).max(0) + 1;
         let mut mis = ChartBuilder::on(&lower)
             .margin_left(16)
             .margin_right(28)
@@ -690,18 +580,9 @@ impl Plot for SeriesPlot<'_> {
             .draw()
             .map_err(perr)?;
         let red = colour(3);
-        mis.draw_series(LineSeries::new(
-            self.misaligned.clone(),
-            red.stroke_width(2),
-        ))
-        .map_err(perr)?;
+        mis.draw_series(LineSeries::new(self.misaligned.clone(), red.stroke_width(2))).map_err(perr)?;
         if self.misaligned.len() == 1 {
-            mis.draw_series(std::iter::once(Circle::new(
-                self.misaligned[0],
-                3,
-                red.filled(),
-            )))
-            .map_err(perr)?;
+            mis.draw_series(std::iter::once(Circle::new(self.misaligned[0], 3, red.filled()))).map_err(perr)?;
         }
         Ok(())
     }
@@ -734,22 +615,18 @@ impl Plot for BarsPlot<'_> {
                     // Thin white gaps keep equal-coloured neighbours apart.
                     let (y0, y1) = ((n - i - 1) as f64 + 0.2, (n - i) as f64 - 0.2);
                     chart
-                        .draw_series(segs.iter().map(|s| {
-                            Rectangle::new([(s.start, y0), (s.end, y1)], WHITE.stroke_width(1))
-                        }))
+                        .draw_series(
+                            segs.iter().map(|s| Rectangle::new([(s.start, y0), (s.end, y1)], WHITE.stroke_width(1))),
+                        )
                         .map_err(perr)?;
                     let (text, st) = if segs.is_empty() {
-                        (
-                            "no recovered episodes".to_string(),
-                            st.clone().color(&UNFINISHED),
-                        )
+                        ("no recovered episodes".to_string(), st.clone().color(&UNFINISHED))
                     } else {
                         (format!("{} s", fmt_tick(*total)), st.clone())
                     };
                     chart
                         .draw_series(std::iter::once(
-                            EmptyElement::at((*total, (n - i) as f64 - 0.5))
-                                + Text::new(text, (6, 0), st),
+                            EmptyElement::at((*total, (n - i) as f64 - 0.5)) + Text::new(text, (6, 0), st),
                         ))
                         .map_err(perr)?;
                 }
@@ -801,27 +678,8 @@ mod tests {
 
     fn sample_episodes() -> Vec<EpisodeRecord> {
         vec![
-            episode(
-                "u0",
-                "u1",
-                0,
-                0.0,
-                [
-                    Some(1.0),
-                    Some(1.5),
-                    Some(3.0),
-                    Some(4.0),
-                    Some(7.0),
-                    Some(8.0),
-                ],
-            ),
-            episode(
-                "u2",
-                "u1",
-                1,
-                2.0,
-                [Some(2.5), Some(4.0), Some(6.0), Some(6.0), None, None],
-            ),
+            episode("u0", "u1", 0, 0.0, [Some(1.0), Some(1.5), Some(3.0), Some(4.0), Some(7.0), Some(8.0)]),
+            episode("u2", "u1", 1, 2.0, [Some(2.5), Some(4.0), Some(6.0), Some(6.0), None, None]),
             episode("u3", "u0", 0, 5.0, [None, None, None, None, None, None]),
         ]
     }
@@ -867,17 +725,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let eps = sample_episodes();
         let p = phase_timeline(&dir.path().join("tl"), "Timeline", &eps, 10.0).unwrap();
-        check(
-            &p,
-            &[
-                "Timeline",
-                "u0→u1",
-                "u2→u1 #1",
-                "fine-tune",
-                "compute wait",
-                "unfinished",
-            ],
-        );
+        check(&p, &["Timeline", "u0→u1", "u2→u1 #1", "fine-tune", "compute wait", "unfinished"]);
         let svg = std::fs::read_to_string(&p[0]).unwrap();
         assert!(!svg.contains("u0→u1 #"));
 
@@ -904,14 +752,7 @@ mod tests {
                     "r",
                     0,
                     t0,
-                    [
-                        Some(t0 + 1.0),
-                        Some(t0 + 2.0),
-                        Some(t0 + 3.0),
-                        None,
-                        None,
-                        None,
-                    ],
+                    [Some(t0 + 1.0), Some(t0 + 2.0), Some(t0 + 3.0), None, None, None],
                 )
             })
             .collect();
@@ -933,23 +774,9 @@ mod tests {
             active_flows: 0,
             running_finetunes: 0,
         };
-        let pts = vec![
-            pt(0.0, 0.2, 4),
-            pt(1.0, 0.4, 3),
-            pt(2.0, f64::NAN, 3),
-            pt(3.0, 0.8, 1),
-            pt(4.0, 0.9, 0),
-        ];
+        let pts = vec![pt(0.0, 0.2, 4), pt(1.0, 0.4, 3), pt(2.0, f64::NAN, 3), pt(3.0, 0.8, 1), pt(4.0, 0.9, 0)];
         let p = network_timeseries(&dir.path().join("ts"), "Network", &pts).unwrap();
-        check(
-            &p,
-            &[
-                "Network",
-                "network accuracy",
-                "misaligned pairs",
-                "simulated time (s)",
-            ],
-        );
+        check(&p, &["Network", "network accuracy", "misaligned pairs", "simulated time (s)"]);
         let p = network_timeseries(&dir.path().join("empty"), "Empty", &[]).unwrap();
         check(&p, &["no samples"]);
         network_timeseries(&dir.path().join("one"), "One", &[pt(5.0, 0.5, 0)]).unwrap();
@@ -963,36 +790,15 @@ mod tests {
             PHASES
                 .iter()
                 .enumerate()
-                .map(|(i, (n, _))| PhaseMean {
-                    phase: n.to_string(),
-                    mean_s: k * (i + 1) as f64,
-                })
+                .map(|(i, (n, _))| PhaseMean { phase: n.to_string(), mean_s: k * (i + 1) as f64 })
                 .collect()
         };
         let mut odd = means(0.5);
         odd[2].mean_s = f64::NAN;
-        odd.push(PhaseMean {
-            phase: "install".into(),
-            mean_s: 0.3,
-        });
-        let runs = vec![
-            ("N = 1".to_string(), means(1.0)),
-            ("N = 8".to_string(), odd),
-            ("none".to_string(), vec![]),
-        ];
+        odd.push(PhaseMean { phase: "install".into(), mean_s: 0.3 });
+        let runs = vec![("N = 1".to_string(), means(1.0)), ("N = 8".to_string(), odd), ("none".to_string(), vec![])];
         let p = phase_bars(&dir.path().join("bars"), "Phases", &runs).unwrap();
-        check(
-            &p,
-            &[
-                "Phases",
-                "N = 1",
-                "N = 8",
-                "detection",
-                "upload",
-                "install",
-                "21 s",
-            ],
-        );
+        check(&p, &["Phases", "N = 1", "N = 8", "detection", "upload", "install", "21 s"]);
         let p = phase_bars(&dir.path().join("one"), "Single", &runs[..1]).unwrap();
         check(&p, &["Single", "queue"]);
         let p = phase_bars(&dir.path().join("empty"), "Empty", &[]).unwrap();
@@ -1018,20 +824,12 @@ mod tests {
         let dir = Path::new(&dir);
         let runs: Vec<(String, Vec<f64>)> = (0..4)
             .map(|l| {
-                let v = (0..30)
-                    .map(|i| 5.0 + l as f64 * 3.0 + (i * 7 % 11) as f64)
-                    .collect();
+                let v = (0..30).map(|i| 5.0 + l as f64 * 3.0 + (i * 7 % 11) as f64).collect();
                 (format!("ℓ = {l}"), v)
             })
             .collect();
         recovery_cdf(&dir.join("run_cdf"), "Recovery time", &runs).unwrap();
-        phase_timeline(
-            &dir.join("run_timeline"),
-            "Episodes",
-            &sample_episodes(),
-            10.0,
-        )
-        .unwrap();
+        phase_timeline(&dir.join("run_timeline"), "Episodes", &sample_episodes(), 10.0).unwrap();
         let pts: Vec<TimePoint> = (0..50)
             .map(|i| TimePoint {
                 t_s: i as f64 * 0.5,
@@ -1048,10 +846,7 @@ mod tests {
             .map(|k| {
                 let m = PHASES
                     .iter()
-                    .map(|(n, _)| PhaseMean {
-                        phase: n.to_string(),
-                        mean_s: k as f64 * 0.7 + n.len() as f64 * 0.2,
-                    })
+                    .map(|(n, _)| PhaseMean { phase: n.to_string(), mean_s: k as f64 * 0.7 + n.len() as f64 * 0.2 })
                     .collect();
                 (format!("N = {k} TX"), m)
             })

@@ -24,9 +24,15 @@ pub struct Timing {
 
 /// Writes run `spec` into `runs_dir/<id>/` (summary.json, run.json,
 /// timing.json) atomically as a folder.
-pub fn write_run_folder(runs_dir: &Path, spec: &RunSpec, summary: &RunSummary, timing: &Timing) -> Result<PathBuf, ReportError> {
+pub fn write_run_folder(
+    runs_dir: &Path,
+    spec: &RunSpec,
+    summary: &RunSummary,
+    timing: &Timing,
+) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(runs_dir).map_err(io(runs_dir))?;
-    let tmp = tempfile::Builder::new().prefix(&format!(".tmp-{}-", spec.id)).tempdir_in(runs_dir).map_err(io(runs_dir))?;
+    let tmp =
+        tempfile::Builder::new().prefix(&format!(".tmp-{}-", spec.id)).tempdir_in(runs_dir).map_err(io(runs_dir))?;
     write_json_atomic(&tmp.path().join("summary.json"), summary)?;
     write_json_atomic(&tmp.path().join("run.json"), spec)?;
     write_json_atomic(&tmp.path().join("timing.json"), timing)?;
@@ -44,7 +50,8 @@ pub fn read_run_folder(dir: &Path) -> Result<Option<(RunSpec, RunSummary, Timing
     if !dir.join("summary.json").exists() {
         return Ok(None);
     }
-    let read = |name: &str| -> Result<Vec<u8>, ReportError> { std::fs::read(dir.join(name)).map_err(io(&dir.join(name))) };
+    let read =
+        |name: &str| -> Result<Vec<u8>, ReportError> { std::fs::read(dir.join(name)).map_err(io(&dir.join(name))) };
     let json = |name: &str, e: serde_json::Error| ReportError::Json { path: dir.join(name), source: e };
     let spec = serde_json::from_slice(&read("run.json")?).map_err(|e| json("run.json", e))?;
     let summary = serde_json::from_slice(&read("summary.json")?).map_err(|e| json("summary.json", e))?;
@@ -120,7 +127,10 @@ pub fn write_study_tables(
     let summary = out.join("summary.csv");
     write_csv_atomic(&summary, &h, &rows)?;
 
-    let rows: Vec<Vec<String>> = runs.iter().map(|(r, _, t)| vec![r.id.clone(), t.wall_s.to_string(), t.events.to_string(), t.events_per_s.to_string()]).collect();
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|(r, _, t)| vec![r.id.clone(), t.wall_s.to_string(), t.events.to_string(), t.events_per_s.to_string()])
+        .collect();
     let timing = out.join("timing.csv");
     write_csv_atomic(&timing, &["run", "wall_s", "events", "events_per_s"], &rows)?;
     Ok(vec![study, summary, timing])
@@ -135,21 +145,29 @@ fn stat<'a>(p: &'a PointSummary, name: &str) -> Option<&'a crate::study::results
 fn by_users(points: &[PointSummary], labels: &[String], x_axis: usize, metric: &str) -> Vec<Series> {
     let mut groups: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
     for p in points {
-        let key = labels.iter().zip(&p.values).enumerate().filter(|(k, _)| *k != x_axis).map(|(_, (l, v))| format!("{l}={v}")).collect::<Vec<_>>().join(", ");
+        let key = labels
+            .iter()
+            .zip(&p.values)
+            .enumerate()
+            .filter(|(k, _)| *k != x_axis)
+            .map(|(_, (l, v))| format!("{l}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let (Some(u), Some(s)) = (stat(p, "users"), stat(p, metric)) else { continue };
         let ci = if s.ci95.is_finite() { s.ci95 } else { 0.0 };
         groups.entry(key).or_default().push((u.mean, s.mean, ci));
     }
-    groups
-        .into_iter()
-        .map(|(name, v)| ci_series(if name.is_empty() { metric.into() } else { name }, v))
-        .collect()
+    groups.into_iter().map(|(name, v)| ci_series(if name.is_empty() { metric.into() } else { name }, v)).collect()
 }
 
 /// A line through (x, mean) sorted by x, with a band of mean ± CI half-width.
 fn ci_series(name: String, mut v: Vec<(f64, f64, f64)>) -> Series {
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    Series { name, points: v.iter().map(|&(x, y, _)| (x, y)).collect(), band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()) }
+    Series {
+        name,
+        points: v.iter().map(|&(x, y, _)| (x, y)).collect(),
+        band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()),
+    }
 }
 
 /// The study's plots. `x_axis` is the axis that sets the population size.
@@ -163,7 +181,8 @@ pub fn write_study_plots(
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut files = Vec::new();
     let users: Vec<f64> = points.iter().filter_map(|p| stat(p, "users").map(|s| s.mean)).collect();
-    let spread = users.iter().cloned().fold(f64::NEG_INFINITY, f64::max) / users.iter().cloned().fold(f64::INFINITY, f64::min).max(1.0);
+    let spread = users.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        / users.iter().cloned().fold(f64::INFINITY, f64::min).max(1.0);
     let log_x = spread >= 16.0;
     for (metric, title) in [
         ("recovery_mean_s", "mean recovery time (s)"),
@@ -173,7 +192,14 @@ pub fn write_study_plots(
         ("accuracy_after_mean", "accuracy after alignment"),
     ] {
         let s = by_users(points, labels, x_axis, metric);
-        files.extend(line_chart(&out.join(format!("study_{metric}")), &format!("{name}: {title} (mean, 95% CI)"), "users", title, &s, log_x)?);
+        files.extend(line_chart(
+            &out.join(format!("study_{metric}")),
+            &format!("{name}: {title} (mean, 95% CI)"),
+            "users",
+            title,
+            &s,
+            log_x,
+        )?);
     }
     // Accuracy against the first other axis (e.g. ℓ) when its values are
     // numbers: one line per population size (at most six, evenly spread).
@@ -182,10 +208,18 @@ pub fn write_study_plots(
         for p in points {
             by_x.entry(p.values[x_axis].clone()).or_default().push(p);
         }
-        let mut keys: Vec<(f64, String)> = by_x.keys().map(|k| (k.parse::<f64>().unwrap_or(f64::NAN), k.clone())).collect();
+        let mut keys: Vec<(f64, String)> =
+            by_x.keys().map(|k| (k.parse::<f64>().unwrap_or(f64::NAN), k.clone())).collect();
         keys.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let pick: Vec<&(f64, String)> = if keys.len() <= 6 { keys.iter().collect() } else { (0..6).map(|i| &keys[i * (keys.len() - 1) / 5]).collect() };
-        for (metric, title) in [("time_avg_accuracy", "time-averaged network accuracy"), ("accuracy_after_mean", "accuracy after alignment")] {
+        let pick: Vec<&(f64, String)> = if keys.len() <= 6 {
+            keys.iter().collect()
+        } else {
+            (0..6).map(|i| &keys[i * (keys.len() - 1) / 5]).collect()
+        };
+        for (metric, title) in [
+            ("time_avg_accuracy", "time-averaged network accuracy"),
+            ("accuracy_after_mean", "accuracy after alignment"),
+        ] {
             let series: Vec<Series> = pick
                 .iter()
                 .map(|(_, k)| {
@@ -203,7 +237,14 @@ pub fn write_study_plots(
                 .collect();
             if !series.is_empty() {
                 let l = &labels[other];
-                files.extend(line_chart(&out.join(format!("study_{metric}_vs_{l}")), &format!("{name}: {title} vs {l} (mean, 95% CI)"), l, title, &series, false)?);
+                files.extend(line_chart(
+                    &out.join(format!("study_{metric}_vs_{l}")),
+                    &format!("{name}: {title} vs {l} (mean, 95% CI)"),
+                    l,
+                    title,
+                    &series,
+                    false,
+                )?);
             }
         }
     }
@@ -216,12 +257,20 @@ pub fn write_study_plots(
             let label = labels.iter().zip(&p.values).map(|(l, v)| format!("{l}={v}")).collect::<Vec<_>>().join(", ");
             let phases = ["detection", "queue", "download", "compute wait", "fine-tune", "upload"]
                 .iter()
-                .filter_map(|ph| stat(p, &format!("phase_{}_s", ph.replace([' ', '-'], "_"))).filter(|s| s.mean.is_finite()).map(|s| PhaseMean { phase: ph.to_string(), mean_s: s.mean }))
+                .filter_map(|ph| {
+                    stat(p, &format!("phase_{}_s", ph.replace([' ', '-'], "_")))
+                        .filter(|s| s.mean.is_finite())
+                        .map(|s| PhaseMean { phase: ph.to_string(), mean_s: s.mean })
+                })
                 .collect();
             (label, phases)
         })
         .collect();
-    files.extend(phase_bars(&out.join("study_phases"), &format!("{name}: mean recovery time by phase at {max_users} users"), &bars)?);
+    files.extend(phase_bars(
+        &out.join("study_phases"),
+        &format!("{name}: mean recovery time by phase at {max_users} users"),
+        &bars,
+    )?);
     // The simulator's own scaling (wall clock; not part of the results).
     let mut wall: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
     for (_, m, t) in runs {
@@ -229,11 +278,29 @@ pub fn write_study_plots(
         wall.entry(u as u64).or_default().push((t.wall_s, t.events_per_s));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let pts = |k: usize| -> Vec<(f64, f64)> { wall.iter().map(|(&u, v)| (u as f64, mean(&v.iter().map(|p| if k == 0 { p.0 } else { p.1 }).collect::<Vec<_>>()))).collect() };
+    let pts = |k: usize| -> Vec<(f64, f64)> {
+        wall.iter()
+            .map(|(&u, v)| (u as f64, mean(&v.iter().map(|p| if k == 0 { p.0 } else { p.1 }).collect::<Vec<_>>())))
+            .collect()
+    };
     let s0 = [Series { name: "wall time per run".into(), points: pts(0), band: None }];
-    files.extend(line_chart(&out.join("study_wall_time"), &format!("{name}: wall time per run"), "users", "seconds", &s0, log_x)?);
+    files.extend(line_chart(
+        &out.join("study_wall_time"),
+        &format!("{name}: wall time per run"),
+        "users",
+        "seconds",
+        &s0,
+        log_x,
+    )?);
     let s1 = [Series { name: "events per second".into(), points: pts(1), band: None }];
-    files.extend(line_chart(&out.join("study_events_per_s"), &format!("{name}: simulator throughput"), "users", "events / s", &s1, log_x)?);
+    files.extend(line_chart(
+        &out.join("study_events_per_s"),
+        &format!("{name}: simulator throughput"),
+        "users",
+        "events / s",
+        &s1,
+        log_x,
+    )?);
     Ok(files)
 }
 

@@ -18,12 +18,7 @@ fn is_placeholder(s: &str) -> bool {
 /// other columns are left-aligned. Short rows are padded with empty cells.
 /// Lines carry no trailing spaces; the result ends with a newline.
 pub fn text_table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let ncols = rows
-        .iter()
-        .map(|r| r.len())
-        .chain(std::iter::once(headers.len()))
-        .max()
-        .unwrap_or(0);
+    let ncols = rows.iter().map(|r| r.len()).chain(std::iter::once(headers.len())).max().unwrap_or(0);
     if ncols == 0 {
         return String::new();
     }

@@ -4,10 +4,8 @@ use std::path::Path;
 use super::*;
 
 fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut v: Vec<String> =
+        fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
@@ -112,15 +110,9 @@ fn json_is_pretty_with_trailing_newline() {
 fn csv_is_written_and_quoted() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("t.csv");
-    let rows = vec![
-        vec!["a,b".to_string(), "1".to_string()],
-        vec!["say \"hi\"".to_string(), "2".to_string()],
-    ];
+    let rows = vec![vec!["a,b".to_string(), "1".to_string()], vec!["say \"hi\"".to_string(), "2".to_string()]];
     write_csv_atomic(&p, &["name", "n"], &rows).unwrap();
-    assert_eq!(
-        fs::read_to_string(&p).unwrap(),
-        "name,n\n\"a,b\",1\n\"say \"\"hi\"\"\",2\n"
-    );
+    assert_eq!(fs::read_to_string(&p).unwrap(), "name,n\n\"a,b\",1\n\"say \"\"hi\"\"\",2\n");
     // A ragged row is an error and leaves the previous file alone.
     let bad = vec![vec!["only one".to_string()]];
     let err = write_csv_atomic(&p, &["name", "n"], &bad).unwrap_err();
@@ -132,11 +124,7 @@ fn csv_is_written_and_quoted() {
 #[test]
 fn text_table_aligns_columns() {
     let rows = vec![
-        vec![
-            "mnist_eps0.1_s2".to_string(),
-            "0.95".to_string(),
-            "12".to_string(),
-        ],
+        vec!["mnist_eps0.1_s2".to_string(), "0.95".to_string(), "12".to_string()],
         vec!["cifar".to_string(), "0.5".to_string(), "-".to_string()],
         vec!["x".to_string(), "100.25".to_string(), "3".to_string()],
     ];
@@ -159,16 +147,11 @@ x                100.25   3
 }
 
 fn sample_heatmap(dir: &Path) -> Vec<std::path::PathBuf> {
-    let names: Vec<String> = [
-        "mnist_eps0.0_s1",
-        "mnist_eps0.1_s2",
-        "mnist_eps0.2_s3",
-        "fashion_eps0.1_s4",
-        "cifar10_eps0.3_s5",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let names: Vec<String> =
+        ["mnist_eps0.0_s1", "mnist_eps0.1_s2", "mnist_eps0.2_s3", "fashion_eps0.1_s4", "cifar10_eps0.3_s5"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     let n = names.len();
     let values: Vec<Vec<f64>> = (0..n)
         .map(|r| {
@@ -203,18 +186,11 @@ fn sample_heatmap(dir: &Path) -> Vec<std::path::PathBuf> {
 fn heatmap_writes_svg_and_png() {
     let dir = tempfile::tempdir().unwrap();
     let paths = sample_heatmap(dir.path());
-    assert_eq!(
-        paths,
-        vec![dir.path().join("acc.svg"), dir.path().join("acc.png")]
-    );
+    assert_eq!(paths, vec![dir.path().join("acc.svg"), dir.path().join("acc.png")]);
     assert_eq!(entries(dir.path()), vec!["acc.png", "acc.svg"]);
 
     let svg = fs::read_to_string(&paths[0]).unwrap();
-    assert!(
-        svg.starts_with("<svg") || svg.starts_with("<?xml"),
-        "{}",
-        &svg[..80.min(svg.len())]
-    );
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{}", &svg[..80.min(svg.len())]);
     assert!(svg.contains("Accuracy after alignment (TX x RX)"));
     assert!(svg.contains("mnist_eps0.1_s2"));
     assert!(svg.contains("RX profile") && svg.contains("TX profile"));
@@ -229,9 +205,7 @@ fn heatmap_writes_svg_and_png() {
 fn heatmap_handles_reverse_big_and_degenerate_inputs() {
     let dir = tempfile::tempdir().unwrap();
     // 24x24 with very long labels and a zero-width range.
-    let names: Vec<String> = (0..24)
-        .map(|i| format!("a_really_long_profile_name_{i}_with_suffix"))
-        .collect();
+    let names: Vec<String> = (0..24).map(|i| format!("a_really_long_profile_name_{i}_with_suffix")).collect();
     let values = vec![vec![0.5; 24]; 24];
     let spec = Heatmap {
         title: "big",
@@ -251,24 +225,11 @@ fn heatmap_handles_reverse_big_and_degenerate_inputs() {
     // Mismatched shapes are errors, not panics, and write nothing.
     let ragged = vec![vec![0.1, 0.2], vec![0.3]];
     let two: Vec<String> = vec!["a".into(), "b".into()];
-    let bad = Heatmap {
-        values: &ragged,
-        row_labels: &two,
-        col_labels: &two,
-        ..spec
-    };
-    assert!(matches!(
-        heatmap(&dir.path().join("bad"), &bad),
-        Err(ReportError::Plot { .. })
-    ));
+    let bad = Heatmap { values: &ragged, row_labels: &two, col_labels: &two, ..spec };
+    assert!(matches!(heatmap(&dir.path().join("bad"), &bad), Err(ReportError::Plot { .. })));
     let empty: Vec<Vec<f64>> = vec![];
     let none: Vec<String> = vec![];
-    let bad = Heatmap {
-        values: &empty,
-        row_labels: &none,
-        col_labels: &none,
-        ..spec
-    };
+    let bad = Heatmap { values: &empty, row_labels: &none, col_labels: &none, ..spec };
     assert!(heatmap(&dir.path().join("bad"), &bad).is_err());
     assert_eq!(entries(dir.path()), vec!["big.png", "big.svg"]);
 }
@@ -277,17 +238,10 @@ fn sample_series() -> Vec<Series> {
     let xs = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0];
     (0..3)
         .map(|k| {
-            let points: Vec<(f64, f64)> = xs
-                .iter()
-                .map(|&x: &f64| (x, 1.0 - (0.5 + 0.1 * k as f64) / (1.0 + x.ln())))
-                .collect();
-            let band =
-                (k != 1).then(|| points.iter().map(|&(_, y)| (y - 0.04, y + 0.04)).collect());
-            Series {
-                name: format!("SLF, {} frozen layers", k * 2),
-                points,
-                band,
-            }
+            let points: Vec<(f64, f64)> =
+                xs.iter().map(|&x: &f64| (x, 1.0 - (0.5 + 0.1 * k as f64) / (1.0 + x.ln()))).collect();
+            let band = (k != 1).then(|| points.iter().map(|&(_, y)| (y - 0.04, y + 0.04)).collect());
+            Series { name: format!("SLF, {} frozen layers", k * 2), points, band }
         })
         .collect()
 }
@@ -297,15 +251,8 @@ fn line_chart_writes_svg_and_png() {
     let dir = tempfile::tempdir().unwrap();
     let series = sample_series();
     for (stem, log) in [("lin", false), ("log", true)] {
-        let paths = line_chart(
-            &dir.path().join(stem),
-            "Accuracy vs. rounds",
-            "round",
-            "accuracy",
-            &series,
-            log,
-        )
-        .unwrap();
+        let paths =
+            line_chart(&dir.path().join(stem), "Accuracy vs. rounds", "round", "accuracy", &series, log).unwrap();
         let svg = fs::read_to_string(&paths[0]).unwrap();
         assert!(svg.contains("Accuracy vs. rounds") && svg.contains("SLF, 2 frozen layers"));
         let png = fs::read(&paths[1]).unwrap();
@@ -314,31 +261,16 @@ fn line_chart_writes_svg_and_png() {
     }
     // Odd inputs: empty, NaN, single point, x <= 0 on a log axis.
     let odd = vec![
-        Series {
-            name: "empty".into(),
-            points: vec![],
-            band: None,
-        },
-        Series {
-            name: "one".into(),
-            points: vec![(0.0, 1.0), (3.0, f64::NAN), (4.0, 2.0)],
-            band: None,
-        },
+        Series { name: "empty".into(), points: vec![], band: None },
+        Series { name: "one".into(), points: vec![(0.0, 1.0), (3.0, f64::NAN), (4.0, 2.0)], band: None },
     ];
     line_chart(&dir.path().join("odd"), "odd", "x", "y", &odd, true).unwrap();
     line_chart(&dir.path().join("none"), "none", "x", "y", &[], false).unwrap();
-    let bad = vec![Series {
-        name: "b".into(),
-        points: vec![(1.0, 1.0)],
-        band: Some(vec![]),
-    }];
+    let bad = vec![Series { name: "b".into(), points: vec![(1.0, 1.0)], band: Some(vec![]) }];
     assert!(line_chart(&dir.path().join("bad"), "bad", "x", "y", &bad, false).is_err());
     assert_eq!(
         entries(dir.path()),
-        vec![
-            "lin.png", "lin.svg", "log.png", "log.svg", "none.png", "none.svg", "odd.png",
-            "odd.svg"
-        ]
+        vec!["lin.png", "lin.svg", "log.png", "log.svg", "none.png", "none.svg", "odd.png", "odd.svg"]
     );
 }
 
@@ -350,15 +282,7 @@ fn demo_plots_for_eyeballing() {
     };
     let dir = Path::new(&dir);
     sample_heatmap(dir);
-    line_chart(
-        &dir.join("line"),
-        "Accuracy vs. rounds",
-        "round",
-        "accuracy",
-        &sample_series(),
-        true,
-    )
-    .unwrap();
+    line_chart(&dir.join("line"), "Accuracy vs. rounds", "round", "accuracy", &sample_series(), true).unwrap();
 }
 
 #[test]
@@ -366,21 +290,9 @@ fn demo_big_heatmap_for_eyeballing() {
     let Some(dir) = std::env::var_os("SLFSIM_REPORT_DEMO") else {
         return;
     };
-    let names: Vec<String> = (0..12)
-        .map(|i| format!("cifar10_eps0.{i}_s{i}_snr10dB"))
-        .collect();
+    let names: Vec<String> = (0..12).map(|i| format!("cifar10_eps0.{i}_s{i}_snr10dB")).collect();
     let values: Vec<Vec<f64>> = (0..12)
-        .map(|r| {
-            (0..12)
-                .map(|c| {
-                    if r == c {
-                        0.05
-                    } else {
-                        0.3 + 0.04 * ((r + 2 * c) % 12) as f64
-                    }
-                })
-                .collect()
-        })
+        .map(|r| (0..12).map(|c| if r == c { 0.05 } else { 0.3 + 0.04 * ((r + 2 * c) % 12) as f64 }).collect())
         .collect();
     let spec = Heatmap {
         title: "MSE after alignment (lower is better)",

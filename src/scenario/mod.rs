@@ -15,7 +15,8 @@ use crate::transceiver::Profile;
 
 mod population;
 pub use population::{
-    Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer, TopologyShape, TopologySpec, Traffic, UserGroup,
+    Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer,
+    TopologyShape, TopologySpec, Traffic, UserGroup,
 };
 
 /// A scenario: the transceiver profiles that exist in it, how pairs are
@@ -90,7 +91,6 @@ pub struct TwoUserConfig {
     pub methods: Vec<Method>,
 }
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("cannot read scenario {path}: {source}")]
@@ -102,8 +102,9 @@ pub enum ScenarioError {
 }
 
 pub(crate) fn ron_options() -> ron::Options {
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_NEWTYPES)
+    ron::Options::default().with_default_extension(
+        ron::extensions::Extensions::IMPLICIT_SOME | ron::extensions::Extensions::UNWRAP_NEWTYPES,
+    )
 }
 
 /// Parses scenario text; `path` only labels errors.
@@ -146,7 +147,10 @@ impl Scenario {
         for (i, p) in self.profiles.iter().enumerate() {
             let at = format!("profiles[{i}]");
             if !valid_name(&p.name) {
-                return Err((format!("{at}.name"), format!("{:?} must be non-empty letters, digits, '-', '_' or '.' (it names files)", p.name)));
+                return Err((
+                    format!("{at}.name"),
+                    format!("{:?} must be non-empty letters, digits, '-', '_' or '.' (it names files)", p.name),
+                ));
             }
             if !seen.insert(&p.name) {
                 return Err((format!("{at}.name"), format!("duplicate profile name {:?}", p.name)));
@@ -193,7 +197,13 @@ impl Scenario {
             }
             let (tx, rx) = (self.profile(&pair.tx).unwrap(), self.profile(&pair.rx).unwrap());
             if tx.image_channels() != rx.image_channels() || tx.model != rx.model {
-                return Err((format!("two_user.pairs[{i}]"), format!("{} and {} have different model sizes or colour modes; they cannot be paired", tx.name, rx.name)));
+                return Err((
+                    format!("two_user.pairs[{i}]"),
+                    format!(
+                        "{} and {} have different model sizes or colour modes; they cannot be paired",
+                        tx.name, rx.name
+                    ),
+                ));
             }
         }
         for (i, m) in self.two_user.methods.iter().enumerate() {

@@ -42,7 +42,10 @@ pub enum ComputeSpec {
     /// Uniform in [lo, hi].
     Uniform(f64, f64),
     /// Log-normal with the given median and σ of the logarithm.
-    LogNormal { median: f64, sigma: f64 },
+    LogNormal {
+        median: f64,
+        sigma: f64,
+    },
 }
 
 impl Default for ComputeSpec {
@@ -85,11 +88,17 @@ pub enum TopologyShape {
     },
     Complete,
     /// Users placed uniformly in the unit square; pairs closer than `radius` joined.
-    RandomGeometric { radius: f64 },
+    RandomGeometric {
+        radius: f64,
+    },
     /// Each pair joined independently with probability `p`.
-    ErdosRenyi { p: f64 },
+    ErdosRenyi {
+        p: f64,
+    },
     /// The listed edges; `down_bps` is a -> b, `up_bps` b -> a.
-    Explicit { edges: Vec<EdgeSpec> },
+    Explicit {
+        edges: Vec<EdgeSpec>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,9 +217,13 @@ pub enum DetectionRule {
 impl DetectionRule {
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            DetectionRule::Oracle { delay_s } if !(*delay_s >= 0.0 && delay_s.is_finite()) => Err(format!("delay_s: {delay_s} must be >= 0")),
+            DetectionRule::Oracle { delay_s } if !(*delay_s >= 0.0 && delay_s.is_finite()) => {
+                Err(format!("delay_s: {delay_s} must be >= 0"))
+            }
             DetectionRule::Monitor { window: 0, .. } => Err("window: must be >= 1".into()),
-            DetectionRule::Monitor { threshold, .. } if !(0.0..=1.0).contains(threshold) => Err(format!("threshold: {threshold} is outside [0, 1]")),
+            DetectionRule::Monitor { threshold, .. } if !(0.0..=1.0).contains(threshold) => {
+                Err(format!("threshold: {threshold} is outside [0, 1]"))
+            }
             _ => Ok(()),
         }
     }
@@ -287,7 +300,10 @@ impl NetworkSpec {
         for (i, g) in self.users.iter().enumerate() {
             let at = format!("network.users[{i}]");
             if !super::valid_name(&g.name) || g.name == "*" {
-                return Err((format!("{at}.name"), format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", g.name)));
+                return Err((
+                    format!("{at}.name"),
+                    format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", g.name),
+                ));
             }
             if !names.insert(g.name.as_str()) {
                 return Err((format!("{at}.name"), format!("duplicate group name {:?}", g.name)));
@@ -355,7 +371,10 @@ impl NetworkSpec {
         let m = &self.policy.method;
         m.validate(big_l).map_err(|e| super::nested("network.policy.method", e))?;
         if matches!(m, Method::None | Method::SplitLearning) {
-            return Err(("network.policy.method".into(), format!("{} cannot be simulated by `run` (use slf, encoder_only or retrain)", m.label())));
+            return Err((
+                "network.policy.method".into(),
+                format!("{} cannot be simulated by `run` (use slf, encoder_only or retrain)", m.label()),
+            ));
         }
         positive("network.horizon_s".into(), self.horizon_s)?;
         if !(self.sample_s >= 0.0 && self.sample_s.is_finite()) {

@@ -89,11 +89,20 @@ fn shipped_scenarios_are_valid() {
 
 #[test]
 fn two_user_and_align_sections_are_validated() {
-    let with = |section: &str| GOOD.replace("    ],
-)", &format!("    ],
+    let with = |section: &str| {
+        GOOD.replace(
+            "    ],
+)",
+            &format!(
+                "    ],
 {section}
-)"));
-    let ok = with(r#"two_user: (pairs: [(study: "s", tx: "a", rx: "b")], methods: [slf(freeze: 2, side: output), retrain])"#);
+)"
+            ),
+        )
+    };
+    let ok = with(
+        r#"two_user: (pairs: [(study: "s", tx: "a", rx: "b")], methods: [slf(freeze: 2, side: output), retrain])"#,
+    );
     // a and b differ in codebook size: they cannot be paired.
     let e = parse(&ok, p()).unwrap_err().to_string();
     assert!(e.contains("two_user.pairs[0]") && e.contains("cannot be paired"), "{e}");

@@ -172,12 +172,23 @@ struct Engine<'a> {
 
 /// Runs the scenario's network to its horizon. `progress(now_s)` is called
 /// as simulated time advances.
-pub fn run(sc: &Scenario, world: &World, lab: &mut dyn Lab, mut progress: impl FnMut(f64)) -> Result<RunOutput, EngineError> {
+pub fn run(
+    sc: &Scenario,
+    world: &World,
+    lab: &mut dyn Lab,
+    mut progress: impl FnMut(f64),
+) -> Result<RunOutput, EngineError> {
     let net = world.network();
     let users: Vec<UserState> = world
         .users
         .iter()
-        .map(|u| UserState { present: u.join == 0, version: 0, epsilon: sc.profiles[u.profile].channel.epsilon, data_profile: u.profile, compute: ComputeQueue::new(u.flops_per_s) })
+        .map(|u| UserState {
+            present: u.join == 0,
+            version: 0,
+            epsilon: sc.profiles[u.profile].channel.epsilon,
+            data_profile: u.profile,
+            compute: ComputeQueue::new(u.flops_per_s),
+        })
         .collect();
     let mut pairs_of = vec![Vec::new(); users.len()];
     let mut pairs = Vec::new();
@@ -258,12 +269,24 @@ pub fn run(sc: &Scenario, world: &World, lab: &mut dyn Lab, mut progress: impl F
 
 impl Engine<'_> {
     fn log(&mut self, t: SimTime, event: &'static str) -> &mut EventRecord {
-        self.events.push(EventRecord { t_s: ns_to_secs(t), event, pair: None, tx: None, rx: None, user: None, episode: None, bytes: None, flops: None, detail: None });
+        self.events.push(EventRecord {
+            t_s: ns_to_secs(t),
+            event,
+            pair: None,
+            tx: None,
+            rx: None,
+            user: None,
+            episode: None,
+            bytes: None,
+            flops: None,
+            detail: None,
+        });
         self.events.last_mut().expect("just pushed")
     }
 
     fn log_pair(&mut self, t: SimTime, event: &'static str, p: usize) -> &mut EventRecord {
-        let (tx, rx) = (self.world.users[self.pairs[p].tx].name.clone(), self.world.users[self.pairs[p].rx].name.clone());
+        let (tx, rx) =
+            (self.world.users[self.pairs[p].tx].name.clone(), self.world.users[self.pairs[p].rx].name.clone());
         let episode = self.pairs[p].open;
         let r = self.log(t, event);
         r.pair = Some(p);
@@ -302,7 +325,11 @@ impl Engine<'_> {
 
     fn tx_state(&self, u: usize) -> TxState {
         let s = &self.users[u];
-        TxState { profile: self.world.users[u].profile, epsilon_bits: s.epsilon.to_bits(), data_profile: s.data_profile }
+        TxState {
+            profile: self.world.users[u].profile,
+            epsilon_bits: s.epsilon.to_bits(),
+            data_profile: s.data_profile,
+        }
     }
 
     fn class(&self, p: usize) -> LinkClass {
@@ -462,7 +489,11 @@ impl Engine<'_> {
                 }
             }
             Ev::FlowStart { pair, dir, bytes } => {
-                let links = if dir == Dir::Down { self.pairs[pair].down.links.clone() } else { self.pairs[pair].up.links.clone() };
+                let links = if dir == Dir::Down {
+                    self.pairs[pair].down.links.clone()
+                } else {
+                    self.pairs[pair].up.links.clone()
+                };
                 let id = self.net.activate(now, &links, bytes)?;
                 self.flows.insert(id, (pair, dir));
                 self.schedule_net()?;
@@ -507,7 +538,11 @@ impl Engine<'_> {
                     active_flows: self.net.active(),
                     running_finetunes: self.running_finetunes,
                 });
-                let step = if self.sc.network.sample_s > 0.0 { secs_to_ns(self.sc.network.sample_s) } else { (self.horizon / 200).max(1) };
+                let step = if self.sc.network.sample_s > 0.0 {
+                    secs_to_ns(self.sc.network.sample_s)
+                } else {
+                    (self.horizon / 200).max(1)
+                };
                 if now + step <= self.horizon {
                     self.q.push(now + step, Ev::Sample)?;
                 }
@@ -634,7 +669,14 @@ impl Engine<'_> {
         let tx_profile = &self.sc.profiles[self.world.users[self.pairs[p].tx].profile];
         let b = &self.sc.align.budget;
         // Bytes of slf / encoder-only / retrain do not depend on the steps run.
-        let c = method_cost(&tx_profile.model, tx_profile.image_channels(), &self.sc.network.policy.method, b.steps, b.batch_size, &self.sc.align.cost);
+        let c = method_cost(
+            &tx_profile.model,
+            tx_profile.image_channels(),
+            &self.sc.network.policy.method,
+            b.steps,
+            b.batch_size,
+            &self.sc.align.cost,
+        );
         self.pairs[p].serving = Some(Service {
             version: self.version(p),
             job,
@@ -673,10 +715,15 @@ impl Engine<'_> {
             Dir::Down => {
                 self.episodes[ep].download_end_s = Some(ns_to_secs(now));
                 self.log_pair(now, "download_finished", p);
-                let (job, flops_per_step) = self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
+                let (job, flops_per_step) =
+                    self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
                 let b = &self.sc.align.budget;
                 // With a target, the steps run are an outcome of the real job.
-                let steps = if b.target_accuracy.is_some() || b.target_mse.is_some() { self.lab.align_result(job)?.result.steps } else { b.steps };
+                let steps = if b.target_accuracy.is_some() || b.target_mse.is_some() {
+                    self.lab.align_result(job)?.result.steps
+                } else {
+                    b.steps
+                };
                 let tx = self.pairs[p].tx;
                 let flops = flops_per_step * steps as u64;
                 let s = self.users[tx].compute.submit(now, Job { id: ep as u64, flops });
@@ -719,7 +766,8 @@ impl Engine<'_> {
             if let Some(m) = pr.monitor.as_mut() {
                 m.reset();
             }
-            self.log_pair(now, "aligned_installed", p).detail = Some(format!("accuracy={} mse={}", after.accuracy, after.mse));
+            self.log_pair(now, "aligned_installed", p).detail =
+                Some(format!("accuracy={} mse={}", after.accuracy, after.mse));
             self.pairs[p].open = None;
             self.refresh(p, now)?;
         } else {
@@ -799,14 +847,22 @@ impl Engine<'_> {
             method: sc.network.policy.method.label(),
             detection: match sc.network.detection {
                 DetectionRule::Oracle { delay_s } => format!("oracle(delay_s={delay_s})"),
-                DetectionRule::Monitor { window, threshold } => format!("monitor(window={window}, threshold={threshold})"),
+                DetectionRule::Monitor { window, threshold } => {
+                    format!("monitor(window={window}, threshold={threshold})")
+                }
             },
             horizon_s: sc.network.horizon_s,
             users: self
                 .world
                 .users
                 .iter()
-                .map(|u| UserRecord { name: u.name.clone(), group: u.group.clone(), profile: sc.profiles[u.profile].name.clone(), flops_per_s: u.flops_per_s, join_s: ns_to_secs(u.join) })
+                .map(|u| UserRecord {
+                    name: u.name.clone(),
+                    group: u.group.clone(),
+                    profile: sc.profiles[u.profile].name.clone(),
+                    flops_per_s: u.flops_per_s,
+                    join_s: ns_to_secs(u.join),
+                })
                 .collect(),
             pairs: pair_records,
             episodes: self.episodes,

@@ -73,7 +73,8 @@ fn four_tx(order: &str) -> Scenario {
 }
 
 fn service_order(out: &RunOutput) -> Vec<String> {
-    let mut v: Vec<(f64, String)> = out.summary.episodes.iter().map(|e| (e.download_start_s.unwrap(), e.tx.clone())).collect();
+    let mut v: Vec<(f64, String)> =
+        out.summary.episodes.iter().map(|e| (e.download_start_s.unwrap(), e.tx.clone())).collect();
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
     v.into_iter().map(|(_, t)| t).collect()
 }
@@ -98,7 +99,10 @@ fn an_rx_serves_one_at_a_time_in_policy_order() {
 #[test]
 fn a_change_during_service_discards_the_stale_alignment_and_serves_again() {
     // The fine-tuning of tx runs from about 1.5 s to 3.9 s; its channel changes at 2 s.
-    let sc = scenario(&ONE_LINK.replace("horizon_s: 100.0,", r#"horizon_s: 100.0, dynamics: [(at_s: 2.0, change: channel(user: "tx", epsilon: 0.1))],"#));
+    let sc = scenario(&ONE_LINK.replace(
+        "horizon_s: 100.0,",
+        r#"horizon_s: 100.0, dynamics: [(at_s: 2.0, change: channel(user: "tx", epsilon: 0.1))],"#,
+    ));
     let out = simulate(&sc);
     assert_eq!(out.summary.episodes.len(), 1);
     let e = &out.summary.episodes[0];
@@ -115,10 +119,16 @@ fn a_change_during_service_discards_the_stale_alignment_and_serves_again() {
 fn only_changes_of_the_transmitter_misalign_a_link() {
     // bs and tx share profile a: aligned from the start.
     let base = ONE_LINK.replace(r#"(name: "tx", profile: "b""#, r#"(name: "tx", profile: "a""#);
-    let rx_change = scenario(&base.replace("horizon_s: 100.0,", r#"horizon_s: 100.0, dynamics: [(at_s: 5.0, change: channel(user: "bs", epsilon: 0.2))],"#));
+    let rx_change = scenario(&base.replace(
+        "horizon_s: 100.0,",
+        r#"horizon_s: 100.0, dynamics: [(at_s: 5.0, change: channel(user: "bs", epsilon: 0.2))],"#,
+    ));
     let out = simulate(&rx_change);
     assert!(out.summary.episodes.is_empty(), "{:?}", out.summary.episodes);
-    let tx_change = scenario(&base.replace("horizon_s: 100.0,", r#"horizon_s: 100.0, dynamics: [(at_s: 5.0, change: channel(user: "tx", epsilon: 0.2))],"#));
+    let tx_change = scenario(&base.replace(
+        "horizon_s: 100.0,",
+        r#"horizon_s: 100.0, dynamics: [(at_s: 5.0, change: channel(user: "tx", epsilon: 0.2))],"#,
+    ));
     let out = simulate(&tx_change);
     assert_eq!(out.summary.episodes.len(), 1);
     assert_eq!((out.summary.episodes[0].cause.as_str(), out.summary.episodes[0].onset_s), ("channel", 5.0));
@@ -127,7 +137,10 @@ fn only_changes_of_the_transmitter_misalign_a_link() {
 
 #[test]
 fn a_late_joiner_starts_its_episode_when_it_joins() {
-    let sc = scenario(&ONE_LINK.replace("horizon_s: 100.0,", r#"horizon_s: 100.0, dynamics: [(at_s: 20.0, change: join(user: "tx"))],"#));
+    let sc = scenario(
+        &ONE_LINK
+            .replace("horizon_s: 100.0,", r#"horizon_s: 100.0, dynamics: [(at_s: 20.0, change: join(user: "tx"))],"#),
+    );
     let out = simulate(&sc);
     let e = &out.summary.episodes[0];
     assert_eq!((e.cause.as_str(), e.onset_s, e.detected_s), ("join", 20.0, Some(21.0)));

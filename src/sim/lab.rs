@@ -140,7 +140,9 @@ enum Slot<T> {
 impl<T> Slot<T> {
     fn get(&mut self) -> &Result<T, LabError> {
         if let Slot::Pending(rx) = self {
-            let r = rx.recv().unwrap_or_else(|_| Err(LabError { job: "job".into(), msg: "worker thread died (panic in LibTorch?)".into() }));
+            let r = rx.recv().unwrap_or_else(|_| {
+                Err(LabError { job: "job".into(), msg: "worker thread died (panic in LibTorch?)".into() })
+            });
             *self = Slot::Done(r);
         }
         match self {
@@ -167,10 +169,21 @@ impl TorchLab {
             .thread_name(|i| format!("slfsim-job-{i}"))
             .build()
             .map_err(|e| LabError { job: "pool".into(), msg: e.to_string() })?;
-        Ok(TorchLab { ctx: Arc::new(ctx), pool, eval_ids: HashMap::new(), evals: Vec::new(), align_ids: HashMap::new(), aligns: Vec::new() })
+        Ok(TorchLab {
+            ctx: Arc::new(ctx),
+            pool,
+            eval_ids: HashMap::new(),
+            evals: Vec::new(),
+            align_ids: HashMap::new(),
+            aligns: Vec::new(),
+        })
     }
 
-    fn spawn<T: Send + Serialize + DeserializeOwned + 'static>(&self, file: Option<PathBuf>, f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static) -> Slot<T> {
+    fn spawn<T: Send + Serialize + DeserializeOwned + 'static>(
+        &self,
+        file: Option<PathBuf>,
+        f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static,
+    ) -> Slot<T> {
         if let Some(v) = cached(&file) {
             return Slot::Done(Ok(v));
         }
@@ -193,17 +206,24 @@ fn err(job: &str) -> impl Fn(String) -> LabError + '_ {
 /// TX's transceiver in `state`: its checkpoint, sending over ε and holding
 /// another profile's data (whose classifier then judges TX's meaning).
 fn tx_model(ctx: &JobContext, s: TxState, job: &str) -> Result<Transceiver, LabError> {
-    let (mut tx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[s.profile]).map_err(|e| err(job)(e.to_string()))?;
+    let (mut tx, _) =
+        load_checkpoint(&ctx.models_dir, &ctx.profiles[s.profile]).map_err(|e| err(job)(e.to_string()))?;
     tx.profile.channel.epsilon = s.epsilon();
     if s.data_profile != s.profile {
-        let (other, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[s.data_profile]).map_err(|e| err(job)(e.to_string()))?;
+        let (other, _) =
+            load_checkpoint(&ctx.models_dir, &ctx.profiles[s.data_profile]).map_err(|e| err(job)(e.to_string()))?;
         tx.profile.data = other.profile.data.clone();
         tx.classifier = other.classifier;
     }
     Ok(tx)
 }
 
-fn run_job(ctx: &JobContext, class: LinkClass, method: &Method, key: &str) -> Result<(AlignResult, LinkEval), LabError> {
+fn run_job(
+    ctx: &JobContext,
+    class: LinkClass,
+    method: &Method,
+    key: &str,
+) -> Result<(AlignResult, LinkEval), LabError> {
     let job = format!("job {key}");
     let e = err(&job);
     let tx = tx_model(ctx, class.0, &job)?;
@@ -213,7 +233,8 @@ fn run_job(ctx: &JobContext, class: LinkClass, method: &Method, key: &str) -> Re
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &ctx.data_dir };
     // One u64 seed per job, from the scenario seed and the job's identity.
     let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
-    let (result, aligned) = align(&tx, &rx, method, &ctx.budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
+    let (result, aligned) =
+        align(&tx, &rx, method, &ctx.budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
     let j = if matches!(method, Method::None) { result.before } else { result.after };
     // What RX's classifier can see without labels (the monitor rule uses it).
     let judge = &rx.classifier;
@@ -270,5 +291,11 @@ impl Lab for TorchLab {
 /// A readable key naming a link class (used for memoized jobs and seeds).
 pub fn class_key(profiles: &[Profile], class: LinkClass) -> String {
     let (s, rx) = class;
-    format!("{}|eps={}|data={}|rx={}", profiles[s.profile].name, s.epsilon(), profiles[s.data_profile].name, profiles[rx].name)
+    format!(
+        "{}|eps={}|data={}|rx={}",
+        profiles[s.profile].name,
+        s.epsilon(),
+        profiles[s.data_profile].name,
+        profiles[rx].name
+    )
 }

@@ -16,19 +16,19 @@
 //! events, activates and completes flows, and schedules what follows.
 
 pub mod compute;
-pub mod outcome;
 pub mod detect;
 pub mod engine;
 pub mod lab;
 pub mod network;
+pub mod outcome;
 pub mod queue;
 pub mod simulate;
 pub mod synthetic;
 pub mod topology;
 pub mod world;
 
-pub use detect::{DetectionRule, DetectionScore, Monitor};
 pub use compute::{ComputeQueue, Job, Scheduled};
+pub use detect::{DetectionRule, DetectionScore, Monitor};
 pub use network::{FlowDone, FlowId, Link, LinkId, LinkSpec, NetError, Network, Route};
-pub use topology::{connected, generate, LinkParams, TopologyKind};
 pub use queue::{ns_to_secs, secs_to_ns, EventQueue, QueueError, SimTime};
+pub use topology::{connected, generate, LinkParams, TopologyKind};

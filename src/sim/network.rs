@@ -69,11 +69,7 @@ pub struct FlowDone {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum NetError {
     #[error("link spec {spec}: node {node} out of range (network has {n_nodes} nodes)")]
-    NodeOutOfRange {
-        spec: usize,
-        node: usize,
-        n_nodes: usize,
-    },
+    NodeOutOfRange { spec: usize, node: usize, n_nodes: usize },
     #[error("node {node} out of range (network has {n_nodes} nodes)")]
     UnknownNode { node: usize, n_nodes: usize },
     #[error("link spec {spec}: a link from node {node} to itself")]
@@ -91,11 +87,7 @@ pub enum NetError {
     #[error("unknown flow {0:?}")]
     UnknownFlow(FlowId),
     #[error("flow {id:?} completed at {now} ns with {remaining_bits} bits still to send")]
-    NotFinished {
-        id: FlowId,
-        now: SimTime,
-        remaining_bits: f64,
-    },
+    NotFinished { id: FlowId, now: SimTime, remaining_bits: f64 },
     #[error("time went backwards: {now} ns is before the last update at {last} ns")]
     TimeWentBackwards { now: SimTime, last: SimTime },
 }
@@ -138,10 +130,7 @@ struct Cost {
 impl std::ops::Add for Cost {
     type Output = Cost;
     fn add(self, o: Cost) -> Cost {
-        Cost {
-            latency_ns: self.latency_ns.saturating_add(o.latency_ns),
-            hops: self.hops + o.hops,
-        }
+        Cost { latency_ns: self.latency_ns.saturating_add(o.latency_ns), hops: self.hops + o.hops }
     }
 }
 
@@ -155,11 +144,7 @@ impl Network {
         for (i, s) in specs.iter().enumerate() {
             for node in [s.a, s.b] {
                 if node >= n_nodes {
-                    return Err(NetError::NodeOutOfRange {
-                        spec: i,
-                        node,
-                        n_nodes,
-                    });
+                    return Err(NetError::NodeOutOfRange { spec: i, node, n_nodes });
                 }
             }
             if s.a == s.b {
@@ -172,33 +157,17 @@ impl Network {
                 }
             }
             if !s.latency_s.is_finite() || s.latency_s < 0.0 {
-                return Err(NetError::InvalidLatency {
-                    spec: i,
-                    latency: s.latency_s,
-                });
+                return Err(NetError::InvalidLatency { spec: i, latency: s.latency_s });
             }
             let latency_ns = secs_to_ns(s.latency_s);
             for (from, to, rate_bps) in [(s.a, s.b, s.rate_ab_bps), (s.b, s.a, s.rate_ba_bps)] {
                 let id = LinkId(links.len());
-                links.push(Link {
-                    from,
-                    to,
-                    rate_bps,
-                    latency_ns,
-                });
+                links.push(Link { from, to, rate_bps, latency_ns });
                 let e = graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), id);
                 debug_assert_eq!(e.index(), id.0);
             }
         }
-        Ok(Network {
-            n_nodes,
-            links,
-            graph,
-            flows: BTreeMap::new(),
-            next_flow: 0,
-            updated: 0,
-            epoch: 0,
-        })
+        Ok(Network { n_nodes, links, graph, flows: BTreeMap::new(), next_flow: 0, updated: 0, epoch: 0 })
     }
 
     pub fn n_nodes(&self) -> usize {
@@ -222,24 +191,14 @@ impl Network {
     pub fn route(&self, src: usize, dst: usize) -> Result<Route, NetError> {
         for node in [src, dst] {
             if node >= self.n_nodes {
-                return Err(NetError::UnknownNode {
-                    node,
-                    n_nodes: self.n_nodes,
-                });
+                return Err(NetError::UnknownNode { node, n_nodes: self.n_nodes });
             }
         }
         if src == dst {
-            return Ok(Route {
-                links: Vec::new(),
-                latency_ns: 0,
-            });
+            return Ok(Route { links: Vec::new(), latency_ns: 0 });
         }
-        let cost_of = |e: EdgeIndex| Cost {
-            latency_ns: self.links[e.index()].latency_ns,
-            hops: 1,
-        };
-        let dist =
-            petgraph::algo::dijkstra(&self.graph, NodeIndex::new(src), None, |e| cost_of(e.id()));
+        let cost_of = |e: EdgeIndex| Cost { latency_ns: self.links[e.index()].latency_ns, hops: 1 };
+        let dist = petgraph::algo::dijkstra(&self.graph, NodeIndex::new(src), None, |e| cost_of(e.id()));
         let Some(&total) = dist.get(&NodeIndex::new(dst)) else {
             return Err(NetError::Disconnected { src, dst });
         };
@@ -251,20 +210,14 @@ impl Network {
             let best = self
                 .graph
                 .edges_directed(v, Direction::Incoming)
-                .filter(|e| {
-                    dist.get(&e.source())
-                        .is_some_and(|&du| du + cost_of(e.id()) == dist[&v])
-                })
+                .filter(|e| dist.get(&e.source()).is_some_and(|&du| du + cost_of(e.id()) == dist[&v]))
                 .min_by_key(|e| (e.source().index(), e.id().index()))
                 .expect("dijkstra reached v, so a tight incoming edge exists");
             links.push(LinkId(best.id().index()));
             v = best.source();
         }
         links.reverse();
-        Ok(Route {
-            links,
-            latency_ns: total.latency_ns,
-        })
+        Ok(Route { links, latency_ns: total.latency_ns })
     }
 
     /// Starts a flow of `bytes` over `links` at `now` (it competes for
@@ -272,12 +225,7 @@ impl Network {
     /// propagation). A zero-byte flow, or one with no links, completes at
     /// `now`: `next_completion` returns it at once and the caller still calls
     /// `complete` for it. Recomputes all rates and bumps the epoch.
-    pub fn activate(
-        &mut self,
-        now: SimTime,
-        links: &[LinkId],
-        bytes: u64,
-    ) -> Result<FlowId, NetError> {
+    pub fn activate(&mut self, now: SimTime, links: &[LinkId], bytes: u64) -> Result<FlowId, NetError> {
         for (i, &l) in links.iter().enumerate() {
             if l.0 >= self.links.len() {
                 return Err(NetError::UnknownLink(l));
@@ -297,11 +245,7 @@ impl Network {
                 bytes,
                 started: now,
                 // No link to cross: delivered at once (rate +inf).
-                remaining_bits: if links.is_empty() {
-                    0.0
-                } else {
-                    bytes as f64 * 8.0
-                },
+                remaining_bits: if links.is_empty() { 0.0 } else { bytes as f64 * 8.0 },
                 rate: 0.0,
                 finish: now,
             },
@@ -314,10 +258,7 @@ impl Network {
     /// Rates and predicted finish times do not change (no epoch bump).
     pub fn advance_to(&mut self, now: SimTime) -> Result<(), NetError> {
         if now < self.updated {
-            return Err(NetError::TimeWentBackwards {
-                now,
-                last: self.updated,
-            });
+            return Err(NetError::TimeWentBackwards { now, last: self.updated });
         }
         let dt = now - self.updated;
         if dt > 0 {
@@ -350,20 +291,11 @@ impl Network {
         self.advance_to(now)?;
         let remaining_bits = self.flows[&id].remaining_bits;
         if remaining_bits >= DONE_BITS {
-            return Err(NetError::NotFinished {
-                id,
-                now,
-                remaining_bits,
-            });
+            return Err(NetError::NotFinished { id, now, remaining_bits });
         }
         let f = self.flows.remove(&id).expect("checked above");
         self.recompute(now);
-        Ok(FlowDone {
-            id,
-            bytes: f.bytes,
-            started: f.started,
-            finished: now,
-        })
+        Ok(FlowDone { id, bytes: f.bytes, started: f.started, finished: now })
     }
 
     /// Current rates in bit/s, in FlowId order (+inf for an empty route).
@@ -467,27 +399,11 @@ mod tests {
 
     /// Two nodes joined by one link of `rate` bit/s each way, no latency.
     fn one_link(rate: f64) -> Network {
-        Network::new(
-            2,
-            &[LinkSpec {
-                a: 0,
-                b: 1,
-                rate_ab_bps: rate,
-                rate_ba_bps: rate,
-                latency_s: 0.0,
-            }],
-        )
-        .unwrap()
+        Network::new(2, &[LinkSpec { a: 0, b: 1, rate_ab_bps: rate, rate_ba_bps: rate, latency_s: 0.0 }]).unwrap()
     }
 
     fn spec(a: usize, b: usize, rate: f64, latency_s: f64) -> LinkSpec {
-        LinkSpec {
-            a,
-            b,
-            rate_ab_bps: rate,
-            rate_ba_bps: rate,
-            latency_s,
-        }
+        LinkSpec { a, b, rate_ab_bps: rate, rate_ba_bps: rate, latency_s }
     }
 
     enum Ev {
@@ -523,14 +439,7 @@ mod tests {
             }
             check(net);
             if let Some((t, id)) = net.next_completion() {
-                q.push(
-                    t,
-                    Ev::Complete {
-                        id,
-                        epoch: net.epoch(),
-                    },
-                )
-                .unwrap();
+                q.push(t, Ev::Complete { id, epoch: net.epoch() }).unwrap();
             }
         }
         assert_eq!(net.active(), 0);
@@ -550,15 +459,7 @@ mod tests {
         assert_eq!(net.rates(), vec![(id, 8e6)]);
         assert_eq!(net.next_completion(), Some((S, id)));
         let d = net.complete(S, id).unwrap();
-        assert_eq!(
-            d,
-            FlowDone {
-                id,
-                bytes: MB,
-                started: 0,
-                finished: S
-            }
-        );
+        assert_eq!(d, FlowDone { id, bytes: MB, started: 0, finished: S });
         assert_eq!(net.active(), 0);
         assert_eq!(net.next_completion(), None);
     }
@@ -586,11 +487,7 @@ mod tests {
         // Then 4e6 bit/s each: flow 0 ends at 0.5 + 4e6/4e6 = 1.5 s, when flow 1
         // has 8e6 - 4e6 = 4e6 left; alone at 8e6: 1.5 + 0.5 = 2.0 s.
         let mut net = one_link(8e6);
-        let done = drive(
-            &mut net,
-            vec![(0, vec![LinkId(0)], MB), (S / 2, vec![LinkId(0)], MB)],
-            |_| {},
-        );
+        let done = drive(&mut net, vec![(0, vec![LinkId(0)], MB), (S / 2, vec![LinkId(0)], MB)], |_| {});
         assert_eq!(finish_times(&done), vec![1_500_000_000, 2 * S]);
         assert_eq!(done[1].started, S / 2);
     }
@@ -606,10 +503,7 @@ mod tests {
         assert_eq!(net.next_completion(), Some((1_500_000_000, f0)));
         // The old prediction (1 s) is stale: completing then is refused.
         let mut early = net.clone();
-        assert!(matches!(
-            early.complete(S, f0),
-            Err(NetError::NotFinished { .. })
-        ));
+        assert!(matches!(early.complete(S, f0), Err(NetError::NotFinished { .. })));
     }
 
     #[test]
@@ -620,11 +514,7 @@ mod tests {
         // alone at 8e6: 5 + 1 = 6 s.
         let mut net = one_link(8e6);
         let l = vec![LinkId(0)];
-        let done = drive(
-            &mut net,
-            vec![(0, l.clone(), MB), (0, l.clone(), 2 * MB), (0, l, 3 * MB)],
-            |_| {},
-        );
+        let done = drive(&mut net, vec![(0, l.clone(), MB), (0, l.clone(), 2 * MB), (0, l, 3 * MB)], |_| {});
         assert_eq!(finish_times(&done), vec![3 * S, 5 * S, 6 * S]);
     }
 
@@ -671,59 +561,26 @@ mod tests {
     #[test]
     fn f_routing_by_latency() {
         // 0-2 direct at 100 ms, or 0-1-2 at 10 + 10 ms: the 2-hop path wins.
-        let net = Network::new(
-            4,
-            &[
-                spec(0, 2, 1e9, 0.1),
-                spec(0, 1, 1e6, 0.01),
-                spec(1, 2, 1e6, 0.01),
-            ],
-        )
-        .unwrap();
+        let net = Network::new(4, &[spec(0, 2, 1e9, 0.1), spec(0, 1, 1e6, 0.01), spec(1, 2, 1e6, 0.01)]).unwrap();
         let r = net.route(0, 2).unwrap();
         assert_eq!(r.links, vec![LinkId(2), LinkId(4)]);
         assert_eq!(r.latency_ns, 20_000_000);
         let back = net.route(2, 0).unwrap();
         assert_eq!(back.links, vec![LinkId(5), LinkId(3)]);
-        assert_eq!(
-            net.route(1, 1).unwrap(),
-            Route {
-                links: vec![],
-                latency_ns: 0
-            }
-        );
-        assert_eq!(
-            net.route(0, 3),
-            Err(NetError::Disconnected { src: 0, dst: 3 })
-        );
-        assert!(matches!(
-            net.route(0, 9),
-            Err(NetError::UnknownNode { node: 9, .. })
-        ));
+        assert_eq!(net.route(1, 1).unwrap(), Route { links: vec![], latency_ns: 0 });
+        assert_eq!(net.route(0, 3), Err(NetError::Disconnected { src: 0, dst: 3 }));
+        assert!(matches!(net.route(0, 9), Err(NetError::UnknownNode { node: 9, .. })));
     }
 
     #[test]
     fn f_routing_ties() {
         // Equal latency: fewer hops wins (0-3 direct over 0-1-3).
-        let net = Network::new(
-            4,
-            &[
-                spec(0, 1, 1e6, 0.0),
-                spec(1, 3, 1e6, 0.0),
-                spec(0, 3, 1e6, 0.0),
-            ],
-        )
-        .unwrap();
+        let net = Network::new(4, &[spec(0, 1, 1e6, 0.0), spec(1, 3, 1e6, 0.0), spec(0, 3, 1e6, 0.0)]).unwrap();
         assert_eq!(net.route(0, 3).unwrap().links, vec![LinkId(4)]);
         // Equal latency and hops (0-1-3 vs 0-2-3): lower predecessor id (1).
         let net = Network::new(
             4,
-            &[
-                spec(0, 2, 1e6, 0.005),
-                spec(2, 3, 1e6, 0.005),
-                spec(0, 1, 1e6, 0.005),
-                spec(1, 3, 1e6, 0.005),
-            ],
+            &[spec(0, 2, 1e6, 0.005), spec(2, 3, 1e6, 0.005), spec(0, 1, 1e6, 0.005), spec(1, 3, 1e6, 0.005)],
         )
         .unwrap();
         assert_eq!(net.route(0, 3).unwrap().links, vec![LinkId(4), LinkId(6)]);
@@ -735,45 +592,15 @@ mod tests {
     #[test]
     fn rejects_bad_specs() {
         let bad = |s: LinkSpec| Network::new(2, &[s]).unwrap_err();
-        assert!(matches!(
-            bad(spec(0, 1, 0.0, 0.0)),
-            NetError::InvalidRate { .. }
-        ));
-        assert!(matches!(
-            bad(spec(0, 1, -1.0, 0.0)),
-            NetError::InvalidRate { .. }
-        ));
-        assert!(matches!(
-            bad(spec(0, 1, f64::NAN, 0.0)),
-            NetError::InvalidRate { .. }
-        ));
-        assert!(matches!(
-            bad(spec(0, 1, f64::INFINITY, 0.0)),
-            NetError::InvalidRate { .. }
-        ));
-        assert!(matches!(
-            bad(LinkSpec {
-                rate_ba_bps: 0.0,
-                ..spec(0, 1, 1.0, 0.0)
-            }),
-            NetError::InvalidRate { .. }
-        ));
-        assert!(matches!(
-            bad(spec(0, 1, 1.0, -0.1)),
-            NetError::InvalidLatency { .. }
-        ));
-        assert!(matches!(
-            bad(spec(0, 1, 1.0, f64::NAN)),
-            NetError::InvalidLatency { .. }
-        ));
-        assert!(matches!(
-            bad(spec(0, 2, 1.0, 0.0)),
-            NetError::NodeOutOfRange { node: 2, .. }
-        ));
-        assert!(matches!(
-            bad(spec(1, 1, 1.0, 0.0)),
-            NetError::SelfLoop { .. }
-        ));
+        assert!(matches!(bad(spec(0, 1, 0.0, 0.0)), NetError::InvalidRate { .. }));
+        assert!(matches!(bad(spec(0, 1, -1.0, 0.0)), NetError::InvalidRate { .. }));
+        assert!(matches!(bad(spec(0, 1, f64::NAN, 0.0)), NetError::InvalidRate { .. }));
+        assert!(matches!(bad(spec(0, 1, f64::INFINITY, 0.0)), NetError::InvalidRate { .. }));
+        assert!(matches!(bad(LinkSpec { rate_ba_bps: 0.0, ..spec(0, 1, 1.0, 0.0) }), NetError::InvalidRate { .. }));
+        assert!(matches!(bad(spec(0, 1, 1.0, -0.1)), NetError::InvalidLatency { .. }));
+        assert!(matches!(bad(spec(0, 1, 1.0, f64::NAN)), NetError::InvalidLatency { .. }));
+        assert!(matches!(bad(spec(0, 2, 1.0, 0.0)), NetError::NodeOutOfRange { node: 2, .. }));
+        assert!(matches!(bad(spec(1, 1, 1.0, 0.0)), NetError::SelfLoop { .. }));
     }
 
     #[test]
@@ -794,27 +621,12 @@ mod tests {
     #[test]
     fn misuse_errors() {
         let mut net = one_link(8e6);
-        assert_eq!(
-            net.activate(0, &[LinkId(2)], 1),
-            Err(NetError::UnknownLink(LinkId(2)))
-        );
-        assert_eq!(
-            net.activate(0, &[LinkId(0), LinkId(0)], 1),
-            Err(NetError::RepeatedLink(LinkId(0)))
-        );
+        assert_eq!(net.activate(0, &[LinkId(2)], 1), Err(NetError::UnknownLink(LinkId(2))));
+        assert_eq!(net.activate(0, &[LinkId(0), LinkId(0)], 1), Err(NetError::RepeatedLink(LinkId(0))));
         let f = net.activate(10, &[LinkId(0)], 1).unwrap();
-        assert!(matches!(
-            net.activate(5, &[LinkId(0)], 1),
-            Err(NetError::TimeWentBackwards { .. })
-        ));
-        assert_eq!(
-            net.complete(10, FlowId(99)),
-            Err(NetError::UnknownFlow(FlowId(99)))
-        );
-        assert!(matches!(
-            net.complete(10, f),
-            Err(NetError::NotFinished { .. })
-        ));
+        assert!(matches!(net.activate(5, &[LinkId(0)], 1), Err(NetError::TimeWentBackwards { .. })));
+        assert_eq!(net.complete(10, FlowId(99)), Err(NetError::UnknownFlow(FlowId(99))));
+        assert!(matches!(net.complete(10, f), Err(NetError::NotFinished { .. })));
         // 8 bits at 8e6 bit/s: 1 us.
         assert_eq!(net.next_completion(), Some((10 + 1_000, f)));
     }
@@ -835,30 +647,23 @@ mod tests {
         }
         let cap: Vec<f64> = net.links().iter().map(|l| l.rate_bps).collect();
         for l in 0..n {
-            assert!(
-                load[l] <= cap[l] * (1.0 + 1e-6),
-                "link {l}: load {} > capacity {}",
-                load[l],
-                cap[l]
-            );
+            assert!(load[l] <= cap[l] * (1.0 + 1e-6), "link {l}: load {} > capacity {}", load[l], cap[l]);
         }
         for &(id, r) in &rates {
             let links = net.flow_links(id).unwrap();
             if links.is_empty() {
                 continue;
             }
-            let bottlenecked = links
-                .iter()
-                .any(|l| load[l.0] >= cap[l.0] * (1.0 - 1e-6) && r >= max_rate[l.0] * (1.0 - 1e-9));
+            let bottlenecked =
+                links.iter().any(|l| load[l.0] >= cap[l.0] * (1.0 - 1e-6) && r >= max_rate[l.0] * (1.0 - 1e-9));
             assert!(bottlenecked, "flow {id:?} at {r} has no bottleneck link");
         }
     }
 
     fn topology() -> impl Strategy<Value = (usize, Vec<LinkSpec>)> {
         (2usize..6).prop_flat_map(|n| {
-            let link = (0..n, 0..n, 1u32..20, 1u32..20, 0u32..5).prop_filter_map(
-                "no self-loops",
-                |(a, b, ab, ba, lat)| {
+            let link =
+                (0..n, 0..n, 1u32..20, 1u32..20, 0u32..5).prop_filter_map("no self-loops", |(a, b, ab, ba, lat)| {
                     (a != b).then_some(LinkSpec {
                         a,
                         b,
@@ -866,8 +671,7 @@ mod tests {
                         rate_ba_bps: ba as f64 * 1e6,
                         latency_s: lat as f64 * 1e-3,
                     })
-                },
-            );
+                });
             (Just(n), proptest::collection::vec(link, 1..8))
         })
     }

@@ -59,21 +59,14 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-            now: 0,
-        }
+        EventQueue { heap: BinaryHeap::new(), next_seq: 0, now: 0 }
     }
 
     /// Schedules `event` at `time` and returns its sequence number.
     /// `time == now()` is allowed (an event may schedule another at the same instant).
     pub fn push(&mut self, time: SimTime, event: E) -> Result<u64, QueueError> {
         if time < self.now {
-            return Err(QueueError::PastEvent {
-                time,
-                now: self.now,
-            });
+            return Err(QueueError::PastEvent { time, now: self.now });
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -168,10 +161,7 @@ mod tests {
         assert_eq!(q.now(), 0);
         q.push(100, ()).unwrap();
         q.pop().unwrap();
-        assert_eq!(
-            q.push(99, ()),
-            Err(QueueError::PastEvent { time: 99, now: 100 })
-        );
+        assert_eq!(q.push(99, ()), Err(QueueError::PastEvent { time: 99, now: 100 }));
         // The same instant is fine.
         assert!(q.push(100, ()).is_ok());
     }

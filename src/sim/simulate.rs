@@ -30,7 +30,12 @@ pub struct SimPaths {
     pub cache_dir: Option<PathBuf>,
 }
 
-pub fn simulate(sc: &Scenario, paths: &SimPaths, threads: usize, progress: impl FnMut(f64)) -> Result<RunOutput, SimError> {
+pub fn simulate(
+    sc: &Scenario,
+    paths: &SimPaths,
+    threads: usize,
+    progress: impl FnMut(f64),
+) -> Result<RunOutput, SimError> {
     let w = world::build(sc).map_err(|(field, msg)| SimError::Invalid { field, msg })?;
     check_checkpoints(sc, &w, &paths.models_dir)?;
     let mut lab = TorchLab::new(job_context(sc, paths), threads)?;

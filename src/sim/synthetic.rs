@@ -32,7 +32,13 @@ pub struct SyntheticLab {
 
 impl SyntheticLab {
     pub fn new(sc: &Scenario) -> SyntheticLab {
-        SyntheticLab { sc: sc.clone(), eval_ids: HashMap::new(), evals: Vec::new(), align_ids: HashMap::new(), aligns: Vec::new() }
+        SyntheticLab {
+            sc: sc.clone(),
+            eval_ids: HashMap::new(),
+            evals: Vec::new(),
+            align_ids: HashMap::new(),
+            aligns: Vec::new(),
+        }
     }
 
     fn link_eval(&self, (accuracy, mse, conf): (f64, f64, f32)) -> LinkEval {

@@ -32,7 +32,12 @@ pub(crate) fn edge(a: usize, b: usize, l: &LinkParams) -> LinkSpec {
 }
 
 /// The edges of `kind` over nodes 0..n, in a deterministic order.
-pub fn generate(kind: &TopologyKind, n: usize, link: &LinkParams, rng: &mut ChaCha8Rng) -> Result<Vec<LinkSpec>, String> {
+pub fn generate(
+    kind: &TopologyKind,
+    n: usize,
+    link: &LinkParams,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<LinkSpec>, String> {
     let pairs = || (0..n).flat_map(move |a| (a + 1..n).map(move |b| (a, b)));
     Ok(match kind {
         TopologyKind::Star { center } => {
@@ -111,7 +116,8 @@ mod tests {
         assert!(er(0.0, 1).is_empty());
         assert_eq!(er(0.3, 7), er(0.3, 7));
         assert_ne!(er(0.3, 7), er(0.3, 8));
-        let rgg = |r: f64, seed| generate(&TopologyKind::RandomGeometric { radius: r }, 30, &L, &mut rng(seed)).unwrap();
+        let rgg =
+            |r: f64, seed| generate(&TopologyKind::RandomGeometric { radius: r }, 30, &L, &mut rng(seed)).unwrap();
         assert_eq!(rgg(0.3, 3), rgg(0.3, 3));
         assert_eq!(rgg(2.0, 3).len(), 30 * 29 / 2, "every pair of the unit square is closer than 2");
         assert!(rgg(0.3, 3).len() < rgg(0.6, 3).len());

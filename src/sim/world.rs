@@ -98,21 +98,33 @@ fn draw_compute(spec: &ComputeSpec, seed: u64, user: &str) -> f64 {
 pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     let net = &sc.network;
     if net.users.is_empty() {
-        return Err(("network.users".into(), "no users: `slfsim run` needs a network section with at least two users".into()));
+        return Err((
+            "network.users".into(),
+            "no users: `slfsim run` needs a network section with at least two users".into(),
+        ));
     }
     let mut users = Vec::new();
     for g in &net.users {
         let profile = sc.profile_index(&g.profile).expect("validated");
         for i in 0..g.count {
             let name = member_name(&g.name, g.count, i);
-            users.push(User { flops_per_s: draw_compute(&g.compute, sc.seed, &name), name, group: g.name.clone(), profile, join: 0 });
+            users.push(User {
+                flops_per_s: draw_compute(&g.compute, sc.seed, &name),
+                name,
+                group: g.name.clone(),
+                profile,
+                join: 0,
+            });
         }
     }
     // A user name must not shadow another user or a group.
     let mut seen = BTreeMap::new();
     for (i, u) in users.iter().enumerate() {
         if let Some(j) = seen.insert(u.name.clone(), i) {
-            return Err(("network.users".into(), format!("user name {:?} is produced twice (by groups {:?} and {:?})", u.name, users[j].group, u.group)));
+            return Err((
+                "network.users".into(),
+                format!("user name {:?} is produced twice (by groups {:?} and {:?})", u.name, users[j].group, u.group),
+            ));
         }
     }
     for g in &net.users {
@@ -127,7 +139,9 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     // Topology.
     let idx = |field: String, name: &str, w: &World| w.find(name).ok_or((field, format!("no user named {name:?}")));
     let kind = match &net.topology.kind {
-        TopologyShape::Star { center, .. } => TopologyKind::Star { center: idx("network.topology.kind.center".into(), center, &world)? },
+        TopologyShape::Star { center, .. } => {
+            TopologyKind::Star { center: idx("network.topology.kind.center".into(), center, &world)? }
+        }
         TopologyShape::Complete => TopologyKind::Complete,
         TopologyShape::RandomGeometric { radius } => TopologyKind::RandomGeometric { radius: *radius },
         TopologyShape::ErdosRenyi { p } => TopologyKind::ErdosRenyi { p: *p },
@@ -137,7 +151,10 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                 let a = idx(format!("network.topology.kind.edges[{i}].a"), &e.a, &world)?;
                 let b = idx(format!("network.topology.kind.edges[{i}].b"), &e.b, &world)?;
                 if a == b {
-                    return Err((format!("network.topology.kind.edges[{i}]"), format!("an edge from {:?} to itself", e.a)));
+                    return Err((
+                        format!("network.topology.kind.edges[{i}]"),
+                        format!("an edge from {:?} to itself", e.a),
+                    ));
                 }
                 v.push((a, b));
             }
@@ -145,7 +162,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     };
     let mut rng = stream(sc.seed, "topology", &[]);
-    let mut links = generate(&kind, n, &net.topology.link, &mut rng).map_err(|e| crate::scenario::nested("network.topology.kind", e))?;
+    let mut links = generate(&kind, n, &net.topology.link, &mut rng)
+        .map_err(|e| crate::scenario::nested("network.topology.kind", e))?;
     match &net.topology.kind {
         TopologyShape::Star { shared, .. } => {
             // Each leaf's access link may come from its group.
@@ -179,7 +197,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
 
     // Traffic: pairs in a deterministic order; a pair named twice adds rates.
     let mut pairs: BTreeMap<(usize, usize), f64> = BTreeMap::new();
-    let adjacent = |a: usize, b: usize, w: &World| w.links.iter().any(|l| (l.a == a && l.b == b) || (l.a == b && l.b == a));
+    let adjacent =
+        |a: usize, b: usize, w: &World| w.links.iter().any(|l| (l.a == a && l.b == b) || (l.a == b && l.b == a));
     for (i, t) in net.traffic.iter().enumerate() {
         let at = format!("network.traffic[{i}]");
         let from = world.select(&t.from);
@@ -191,17 +210,30 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             return Err((format!("{at}.to"), format!("no user or group named {:?}", t.to)));
         }
         for &a in &from {
-            let dests: Vec<usize> = to.iter().copied().filter(|&b| b != a && (!t.neighbours_only || adjacent(a, b, &world))).collect();
+            let dests: Vec<usize> =
+                to.iter().copied().filter(|&b| b != a && (!t.neighbours_only || adjacent(a, b, &world))).collect();
             let rate = match t.per {
                 RatePer::Pair => t.rate_hz,
                 RatePer::User => t.rate_hz / dests.len().max(1) as f64,
             };
             for b in dests {
                 if world.users[a].profile_model_differs(&world.users[b], sc) {
-                    return Err((at, format!("{} and {} use models of different sizes or colour modes; they cannot talk", world.users[a].name, world.users[b].name)));
+                    return Err((
+                        at,
+                        format!(
+                            "{} and {} use models of different sizes or colour modes; they cannot talk",
+                            world.users[a].name, world.users[b].name
+                        ),
+                    ));
                 }
                 if !connected(world.nodes, &world.links, a, b) {
-                    return Err((at, format!("{} and {} are not connected in the topology", world.users[a].name, world.users[b].name)));
+                    return Err((
+                        at,
+                        format!(
+                            "{} and {} are not connected in the topology",
+                            world.users[a].name, world.users[b].name
+                        ),
+                    ));
                 }
                 *pairs.entry((a, b)).or_insert(0.0) += rate;
             }
@@ -217,13 +249,19 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     for (i, d) in net.dynamics.iter().enumerate() {
         let who = world.select(d.change.user());
         if who.is_empty() || d.change.user() == "*" && matches!(d.change, Change::Join { .. }) {
-            return Err((format!("network.dynamics[{i}].change.user"), format!("no user or group named {:?}", d.change.user())));
+            return Err((
+                format!("network.dynamics[{i}].change.user"),
+                format!("no user or group named {:?}", d.change.user()),
+            ));
         }
         if let Change::Data { profile, .. } = &d.change {
             let p = sc.profile(profile).expect("validated");
             for &u in &who {
                 if p.image_channels() != sc.profiles[world.users[u].profile].image_channels() {
-                    return Err((format!("network.dynamics[{i}].change.profile"), format!("{profile:?} has another colour mode than {}", world.users[u].name)));
+                    return Err((
+                        format!("network.dynamics[{i}].change.profile"),
+                        format!("{profile:?} has another colour mode than {}", world.users[u].name),
+                    ));
                 }
             }
         }

@@ -19,7 +19,13 @@ pub fn mean_std(v: &[f64]) -> Spread {
     }
     let mean = v.iter().sum::<f64>() / n as f64;
     let var = if n > 1 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
-    Spread { mean, std: var.sqrt(), min: v.iter().cloned().fold(f64::INFINITY, f64::min), max: v.iter().cloned().fold(f64::NEG_INFINITY, f64::max), n }
+    Spread {
+        mean,
+        std: var.sqrt(),
+        min: v.iter().cloned().fold(f64::INFINITY, f64::min),
+        max: v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+        n,
+    }
 }
 
 #[cfg(test)]

@@ -68,7 +68,9 @@ pub struct Axis {
 
 impl Axis {
     pub fn label(&self) -> String {
-        self.label.clone().unwrap_or_else(|| self.path.rsplit('.').next().unwrap_or(&self.path).split('[').next().unwrap_or_default().to_string())
+        self.label.clone().unwrap_or_else(|| {
+            self.path.rsplit('.').next().unwrap_or(&self.path).split('[').next().unwrap_or_default().to_string()
+        })
     }
 
     fn expand(&self) -> Result<Vec<Value>, String> {
@@ -126,7 +128,9 @@ pub fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String
     let mut cur = root;
     for part in path.split('.') {
         let (name, idx) = match part.split_once('[') {
-            Some((n, rest)) => (n, Some(rest.trim_end_matches(']').parse::<usize>().map_err(|_| format!("bad index in {part:?}"))?)),
+            Some((n, rest)) => {
+                (n, Some(rest.trim_end_matches(']').parse::<usize>().map_err(|_| format!("bad index in {part:?}"))?))
+            }
             None => (part, None),
         };
         if !name.is_empty() {
@@ -185,12 +189,18 @@ pub enum PlanError {
 /// (fields and network) before this returns.
 pub fn plan(path: &Path) -> Result<Plan, PlanError> {
     let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.into(), source })?;
-    let st: Study = crate::scenario::ron_options()
-        .from_str(&text)
-        .map_err(|e| PlanError::Syntax { path: path.into(), line: e.span.start.line, col: e.span.start.col, msg: e.code.to_string() })?;
+    let st: Study = crate::scenario::ron_options().from_str(&text).map_err(|e| PlanError::Syntax {
+        path: path.into(),
+        line: e.span.start.line,
+        col: e.span.start.col,
+        msg: e.code.to_string(),
+    })?;
     let invalid = |field: String, msg: String| PlanError::Invalid { path: path.into(), field, msg };
     if !crate::scenario::valid_name(&st.name) {
-        return Err(invalid("name".into(), format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", st.name)));
+        return Err(invalid(
+            "name".into(),
+            format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", st.name),
+        ));
     }
     if st.replications == 0 {
         return Err(invalid("replications".into(), "must be >= 1".into()));
@@ -200,13 +210,15 @@ pub fn plan(path: &Path) -> Result<Plan, PlanError> {
     let mut base_json = serde_json::to_value(&base).expect("scenarios serialise");
     for (i, s) in st.set.iter().enumerate() {
         let v = to_json(&s.value).map_err(|m| invalid(format!("set[{i}].value"), m))?;
-        set_path(&mut base_json, &s.path, v).map_err(|m| invalid(format!("set[{i}].path"), format!("{}: {m}", s.path)))?;
+        set_path(&mut base_json, &s.path, v)
+            .map_err(|m| invalid(format!("set[{i}].path"), format!("{}: {m}", s.path)))?;
     }
     let mut values = Vec::new();
     for (i, a) in st.axes.iter().enumerate() {
         let v = a.expand().map_err(|m| invalid(format!("axes[{i}]"), m))?;
         // Check the path once, on the base.
-        set_path(&mut base_json.clone(), &a.path, v[0].clone()).map_err(|m| invalid(format!("axes[{i}].path"), format!("{}: {m}", a.path)))?;
+        set_path(&mut base_json.clone(), &a.path, v[0].clone())
+            .map_err(|m| invalid(format!("axes[{i}].path"), format!("{}: {m}", a.path)))?;
         values.push(v);
     }
     let labels: Vec<String> = st.axes.iter().map(Axis::label).collect();
@@ -215,10 +227,14 @@ pub fn plan(path: &Path) -> Result<Plan, PlanError> {
     }
     let x_axis = match &st.x_axis {
         None => 0,
-        Some(l) => labels.iter().position(|x| x == l).ok_or_else(|| invalid("x_axis".into(), format!("no axis labelled {l:?} (labels: {labels:?})")))?,
+        Some(l) => labels
+            .iter()
+            .position(|x| x == l)
+            .ok_or_else(|| invalid("x_axis".into(), format!("no axis labelled {l:?} (labels: {labels:?})")))?,
     };
     let n_points: usize = values.iter().map(Vec::len).product();
-    let seeds: Vec<u64> = (0..st.replications).map(|r| stream(st.seed, "replication", &[&r.to_string()]).next_u64()).collect();
+    let seeds: Vec<u64> =
+        (0..st.replications).map(|r| stream(st.seed, "replication", &[&r.to_string()]).next_u64()).collect();
     let mut plan = Plan { name: st.name.clone(), labels, x_axis, runs: Vec::new(), scenarios: Vec::new() };
     for point in 0..n_points {
         // Mixed radix, first axis slowest.
@@ -239,7 +255,13 @@ pub fn plan(path: &Path) -> Result<Plan, PlanError> {
             set_path(&mut json, &a.path, v).expect("checked on the base");
         }
         let desc = plan.labels.iter().zip(&shown).map(|(l, v)| format!("{l}={v}")).collect::<Vec<_>>().join(", ");
-        let point_err = |field: String, msg: String| PlanError::Point { path: path.into(), point, values: desc.clone(), field, msg };
+        let point_err = |field: String, msg: String| PlanError::Point {
+            path: path.into(),
+            point,
+            values: desc.clone(),
+            field,
+            msg,
+        };
         let sc: Scenario = serde_json::from_value(json).map_err(|e| point_err("(value type)".into(), e.to_string()))?;
         sc.validate().map_err(|(f, m)| point_err(f, m))?;
         crate::sim::world::build(&sc).map_err(|(f, m)| point_err(f, m))?;
@@ -252,7 +274,14 @@ pub fn plan(path: &Path) -> Result<Plan, PlanError> {
                 let h = Sha256::digest(serde_json::to_string(&s).expect("scenarios serialise").as_bytes());
                 h.iter().map(|b| format!("{b:02x}")).collect::<String>()
             };
-            plan.runs.push(RunSpec { id: format!("p{point:03}_r{r}"), point, replication: r, seed, values: shown.clone(), scenario_sha256: sha });
+            plan.runs.push(RunSpec {
+                id: format!("p{point:03}_r{r}"),
+                point,
+                replication: r,
+                seed,
+                values: shown.clone(),
+                scenario_sha256: sha,
+            });
             plan.scenarios.push(s);
         }
     }

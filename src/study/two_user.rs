@@ -115,7 +115,8 @@ pub fn summarise(rows: &[TwoUserRow]) -> Vec<SummaryRow> {
     }
     keys.into_iter()
         .map(|(study, method)| {
-            let g: Vec<&AlignResult> = rows.iter().filter(|r| r.study == study && r.result.method == method).map(|r| &r.result).collect();
+            let g: Vec<&AlignResult> =
+                rows.iter().filter(|r| r.study == study && r.result.method == method).map(|r| &r.result).collect();
             let s = |f: &dyn Fn(&AlignResult) -> f64| mean_std(&g.iter().map(|r| f(r)).collect::<Vec<_>>());
             SummaryRow {
                 study: study.clone(),

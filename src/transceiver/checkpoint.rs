@@ -54,7 +54,8 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
 }
 
 fn read_meta(path: &Path) -> Result<CheckpointMeta, CheckpointError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })?;
     serde_json::from_str(&text).map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })
 }
 
@@ -64,13 +65,18 @@ pub fn is_up_to_date(dir: &Path, profile: &Profile) -> bool {
     let (w, m) = checkpoint_paths(dir, profile);
     match read_meta(&m) {
         Ok(meta) => {
-            meta.config_hash == profile.config_hash() && sha256_file(&w).map(|h| h == meta.weights_sha256).unwrap_or(false)
+            meta.config_hash == profile.config_hash()
+                && sha256_file(&w).map(|h| h == meta.weights_sha256).unwrap_or(false)
         }
         Err(_) => false,
     }
 }
 
-pub fn save_checkpoint(dir: &Path, model: &Transceiver, report: &TrainReport) -> Result<(PathBuf, PathBuf), CheckpointError> {
+pub fn save_checkpoint(
+    dir: &Path,
+    model: &Transceiver,
+    report: &TrainReport,
+) -> Result<(PathBuf, PathBuf), CheckpointError> {
     let profile = &model.profile;
     let (w, m) = checkpoint_paths(dir, profile);
     let io = |path: &Path| {
@@ -80,10 +86,8 @@ pub fn save_checkpoint(dir: &Path, model: &Transceiver, report: &TrainReport) ->
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp_w = dir.join(format!(".{}.safetensors.tmp{}", profile.name, std::process::id()));
     let named: Vec<(String, Tensor)> = model.named_tensors().into_iter().map(|(n, t)| (n, t.detach())).collect();
-    Tensor::write_safetensors(&named, &tmp_w).map_err(|e| CheckpointError::Io {
-        path: w.clone(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
+    Tensor::write_safetensors(&named, &tmp_w)
+        .map_err(|e| CheckpointError::Io { path: w.clone(), source: std::io::Error::other(e.to_string()) })?;
     let meta = CheckpointMeta {
         slfsim_version: env!("CARGO_PKG_VERSION").to_string(),
         format: FORMAT_VERSION,
@@ -123,9 +127,13 @@ pub fn load_checkpoint(dir: &Path, profile: &Profile) -> Result<(Transceiver, Ch
     }
     let sum = sha256_file(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
     if sum != meta.weights_sha256 {
-        return Err(CheckpointError::Corrupt { path: w, msg: format!("sha256 {sum} does not match {} recorded in {}", meta.weights_sha256, m.display()) });
+        return Err(CheckpointError::Corrupt {
+            path: w,
+            msg: format!("sha256 {sum} does not match {} recorded in {}", meta.weights_sha256, m.display()),
+        });
     }
-    let tensors = Tensor::read_safetensors(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
+    let tensors =
+        Tensor::read_safetensors(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
     let model = Transceiver::new(profile);
     {
         let expected = model.named_tensors();
@@ -143,7 +151,10 @@ pub fn load_checkpoint(dir: &Path, profile: &Profile) -> Result<(Transceiver, Ch
                 });
             }
             if t.kind() != target.kind() {
-                return Err(CheckpointError::Corrupt { path: w.clone(), msg: format!("tensor {name} has kind {:?}", t.kind()) });
+                return Err(CheckpointError::Corrupt {
+                    path: w.clone(),
+                    msg: format!("tensor {name} has kind {:?}", t.kind()),
+                });
             }
             tch::no_grad(|| {
                 let mut target = target.shallow_clone();

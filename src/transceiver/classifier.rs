@@ -31,7 +31,11 @@ impl Classifier {
     }
 
     pub fn deep_clone(&self) -> Classifier {
-        Classifier { convs: self.convs.iter().map(Conv::deep_clone).collect(), hidden: self.hidden.deep_clone(), out: self.out.deep_clone() }
+        Classifier {
+            convs: self.convs.iter().map(Conv::deep_clone).collect(),
+            hidden: self.hidden.deep_clone(),
+            out: self.out.deep_clone(),
+        }
     }
 
     /// Class logits (B, 10) for images (B, C, 32, 32).

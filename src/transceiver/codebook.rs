@@ -86,10 +86,14 @@ pub fn usage(indices: &[i64], k: usize) -> CodebookUsage {
         counts[i as usize] += 1;
     }
     let n = indices.len().max(1) as f64;
-    let entropy: f64 = counts.iter().filter(|&&c| c > 0).map(|&c| {
-        let p = c as f64 / n;
-        -p * p.ln()
-    }).sum();
+    let entropy: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.ln()
+        })
+        .sum();
     CodebookUsage { used: counts.iter().filter(|&&c| c > 0).count(), size: k, perplexity: entropy.exp() }
 }
 

@@ -102,7 +102,10 @@ impl Linear {
         }
     }
     pub fn deep_clone(&self) -> Linear {
-        Linear { weight: self.weight.detach().copy().set_requires_grad(true), bias: self.bias.detach().copy().set_requires_grad(true) }
+        Linear {
+            weight: self.weight.detach().copy().set_requires_grad(true),
+            bias: self.bias.detach().copy().set_requires_grad(true),
+        }
     }
     pub fn forward(&self, x: &Tensor) -> Tensor {
         x.linear(&self.weight, Some(&self.bias))

@@ -54,14 +54,26 @@ pub struct LinkMetrics {
 const CHUNK: i64 = 500;
 
 /// Evaluates TX -> RX on `test` (images of TX's data), judged by `judge`.
-pub fn evaluate_link(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, test: &TestBatch, rng: &mut ChaCha8Rng) -> LinkMetrics {
+pub fn evaluate_link(
+    tx: &Transceiver,
+    rx: &Transceiver,
+    judge: &Classifier,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> LinkMetrics {
     evaluate_link_judged(tx, rx, &[judge], test, rng).0
 }
 
 /// Like `evaluate_link`, but the same reconstructions are labelled by every
 /// classifier in `judges` (one decoding pass, one draw of channel noise).
 /// Returns the metrics (accuracy by `judges[0]`) and each judge's accuracy.
-pub fn evaluate_link_judged(tx: &Transceiver, rx: &Transceiver, judges: &[&Classifier], test: &TestBatch, rng: &mut ChaCha8Rng) -> (LinkMetrics, Vec<f64>) {
+pub fn evaluate_link_judged(
+    tx: &Transceiver,
+    rx: &Transceiver,
+    judges: &[&Classifier],
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f64>) {
     let n = test.len();
     let k = tx.profile.model.codebook_size;
     let mut correct = vec![0i64; judges.len()];
@@ -119,7 +131,13 @@ pub fn classifier_accuracy(c: &Classifier, test: &TestBatch) -> f64 {
 
 /// Per image, the confidence (max softmax probability) of `judge` on what
 /// RX decodes from TX's message: what a receiver can see without labels.
-pub fn link_confidences(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, test: &TestBatch, rng: &mut ChaCha8Rng) -> Vec<f32> {
+pub fn link_confidences(
+    tx: &Transceiver,
+    rx: &Transceiver,
+    judge: &Classifier,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> Vec<f32> {
     let n = test.len();
     let k = tx.profile.model.codebook_size;
     let mut out = Vec::with_capacity(n as usize);
@@ -128,7 +146,8 @@ pub fn link_confidences(tx: &Transceiver, rx: &Transceiver, judge: &Classifier, 
         while start < n {
             let len = CHUNK.min(n - start);
             let x = test.images.narrow(0, start, len);
-            let mut sent: Vec<i64> = Vec::try_from(&tx.codebook.quantize(&tx.flat_latents(&x))).expect("indices are i64");
+            let mut sent: Vec<i64> =
+                Vec::try_from(&tx.codebook.quantize(&tx.flat_latents(&x))).expect("indices are i64");
             apply_channel(&tx.profile.channel, k, &mut sent, rng);
             let x_hat = rx.decoder.forward(&rx.grid(&rx.codebook.lookup(&Tensor::from_slice(&sent)))).clamp(0.0, 1.0);
             let conf = judge.forward(&x_hat).softmax(1, Kind::Float).max_dim(1, false).0;

@@ -9,9 +9,9 @@
 //! codebook and the noise it was trained with; two transceivers trained apart
 //! share neither, which is the semantic misalignment SLF repairs.
 
+mod channel;
 mod checkpoint;
 mod classifier;
-mod channel;
 mod codebook;
 mod config;
 mod layers;
@@ -20,12 +20,16 @@ mod model;
 mod train;
 
 pub use channel::{apply_channel, ChannelKind, ChannelSpec};
-pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointError, CheckpointMeta, checkpoint_paths, is_up_to_date};
+pub use checkpoint::{
+    checkpoint_paths, is_up_to_date, load_checkpoint, save_checkpoint, CheckpointError, CheckpointMeta,
+};
 pub use classifier::Classifier;
 pub use codebook::{Codebook, CodebookUsage};
-pub use config::{ModelConfig, Profile, TrainConfig, DataSpec};
+pub use config::{DataSpec, ModelConfig, Profile, TrainConfig};
 pub use layers::{Conv, ConvKind};
+pub use link::{classifier_accuracy, link_confidences};
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
-pub use train::{adam, local_data, test_batch, train_classifier, train_profile, vq_step, Progress, TrainError, TrainReport};
-pub use link::{classifier_accuracy, link_confidences};
+pub use train::{
+    adam, local_data, test_batch, train_classifier, train_profile, vq_step, Progress, TrainError, TrainReport,
+};

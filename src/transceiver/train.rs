@@ -109,7 +109,12 @@ pub fn train_classifier(
 
 /// One VQ-VAE step on batch `x` through the channel; returns the
 /// reconstruction MSE and the indices TX chose (before the channel).
-pub fn vq_step(model: &Transceiver, x: &Tensor, opt: &COptimizer, rng: &mut ChaCha8Rng) -> Result<(f64, Vec<i64>), TrainError> {
+pub fn vq_step(
+    model: &Transceiver,
+    x: &Tensor,
+    opt: &COptimizer,
+    rng: &mut ChaCha8Rng,
+) -> Result<(f64, Vec<i64>), TrainError> {
     let beta = model.profile.model.commitment;
     let k = model.profile.model.codebook_size;
     let flat = model.flat_latents(x);
@@ -135,7 +140,11 @@ pub fn vq_step(model: &Transceiver, x: &Tensor, opt: &COptimizer, rng: &mut ChaC
 
 /// Trains the profile's transceiver from its seed. Deterministic for a given
 /// profile and LibTorch intra-op thread count.
-pub fn train_profile(profile: &Profile, data_dir: &Path, progress: Progress) -> Result<(Transceiver, TrainReport), TrainError> {
+pub fn train_profile(
+    profile: &Profile,
+    data_dir: &Path,
+    progress: Progress,
+) -> Result<(Transceiver, TrainReport), TrainError> {
     let cfg_err = |msg: String| TrainError::Config { profile: profile.name.clone(), msg };
     profile.model.validate().map_err(cfg_err)?;
     profile.channel.validate().map_err(cfg_err)?;
@@ -202,4 +211,3 @@ pub fn train_profile(profile: &Profile, data_dir: &Path, progress: Progress) -> 
     };
     Ok((model, report))
 }
-
