@@ -135,7 +135,7 @@ fn mesh_scenario(n: usize) -> Scenario {
 fn prepare(sc: &Scenario) -> (World, u64) {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{}: {f}: {m}", sc.name));
     let out: RunOutput =
-        engine::run(sc, &w, &mut SyntheticLab::new(sc), |_| {}).unwrap_or_else(|e| panic!("{}: engine: {e}", sc.name));
+        engine::run(&w, &mut SyntheticLab::new(&w), |_| {}).unwrap_or_else(|e| panic!("{}: engine: {e}", sc.name));
     let a = &out.summary.aggregate;
     assert!(a.episodes > 0, "{}: no misalignment episodes", sc.name);
     assert_eq!(
@@ -173,8 +173,8 @@ fn case(g: &mut BenchmarkGroup<'_, WallTime>, id: String, sc: &Scenario) {
     g.throughput(Throughput::Elements(events));
     g.bench_function(id, |b| {
         b.iter_batched(
-            || SyntheticLab::new(sc),
-            |mut lab| black_box(engine::run(sc, &w, &mut lab, |_| {}).unwrap()),
+            || SyntheticLab::new(&w),
+            |mut lab| black_box(engine::run(&w, &mut lab, |_| {}).unwrap()),
             BatchSize::LargeInput,
         )
     });

@@ -2,8 +2,10 @@
 //! (VQ-VAE DeepJSCC) and its repair by split learning with layer freezing (SLF).
 //!
 //! The modules follow the pipeline, and data flows one way through them:
-//! `data` -> `transceiver` -> `align` -> `scenario` -> `study` -> `report` -> CLI.
-//! A lower module never imports a higher one.
+//! `atomic`, `seed` (shared by all) -> `data` -> `transceiver` -> `align` ->
+//! `scenario` -> `sim` (a domain-free discrete-event core, then the SLF
+//! world) -> `study` -> `report` -> the CLI (in the binary). A lower module
+//! never imports a higher one.
 
 pub mod align;
 pub mod atomic;

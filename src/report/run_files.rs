@@ -75,7 +75,7 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
                 e.rx.clone(),
                 e.tx_profile.clone(),
                 e.rx_profile.clone(),
-                e.cause.clone(),
+                e.cause.as_str().to_string(),
                 e.onset_s.to_string(),
                 opt(e.detected_s),
                 opt(e.download_start_s),
@@ -96,7 +96,7 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
                 e.upload_bytes.to_string(),
                 e.finetune_flops.to_string(),
                 e.steps.to_string(),
-                e.fidelity.clone(),
+                e.fidelity.to_string(),
                 e.job.map(|j| j.to_string()).unwrap_or_default(),
                 e.restarts.to_string(),
             ]

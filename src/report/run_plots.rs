@@ -649,7 +649,7 @@ mod tests {
             tx_profile: "p".into(),
             rx_profile: "q".into(),
             episode: n,
-            cause: "initial".into(),
+            cause: crate::sim::outcome::Cause::Initial,
             onset_s: onset,
             detected_s: t[0],
             download_start_s: t[1],
@@ -670,7 +670,7 @@ mod tests {
             upload_bytes: 0,
             finetune_flops: 0,
             steps: 0,
-            fidelity: "exact".into(),
+            fidelity: crate::scenario::Fidelity::Exact,
             job: None,
             restarts: 0,
         }

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::align::cost::method_cost;
-use crate::scenario::parse;
+use crate::scenario::{parse, Scenario};
+use crate::sim::events::EventKind;
 use crate::sim::synthetic::SyntheticLab;
 use crate::sim::world;
 
@@ -26,7 +27,7 @@ fn scenario(network: &str) -> Scenario {
 
 fn simulate(sc: &Scenario) -> RunOutput {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
-    run(sc, &w, &mut SyntheticLab::new(sc), |_| {}).unwrap()
+    run(&w, &mut SyntheticLab::new(&w), |_| {}).unwrap()
 }
 
 const ONE_LINK: &str = r#"
@@ -107,11 +108,11 @@ fn a_change_during_service_discards_the_stale_alignment_and_serves_again() {
     assert_eq!(out.summary.episodes.len(), 1);
     let e = &out.summary.episodes[0];
     assert_eq!(e.restarts, 1);
-    assert!(out.events.iter().any(|r| r.event == "stale_alignment_discarded"));
+    assert!(out.events.iter().any(|r| r.event == EventKind::StaleAlignmentDiscarded));
     assert!(e.aligned_s.unwrap() > 5.0, "served twice: {e:?}");
-    assert_eq!(out.events.iter().filter(|r| r.event == "download_started").count(), 2);
+    assert_eq!(out.events.iter().filter(|r| r.event == EventKind::DownloadStarted).count(), 2);
     // Both services' bytes count.
-    let once = out.events.iter().find(|r| r.event == "download_started").unwrap().bytes.unwrap();
+    let once = out.events.iter().find(|r| r.event == EventKind::DownloadStarted).unwrap().bytes.unwrap();
     assert_eq!(e.download_bytes, 2 * once);
 }
 
@@ -144,5 +145,5 @@ fn a_late_joiner_starts_its_episode_when_it_joins() {
     let out = simulate(&sc);
     let e = &out.summary.episodes[0];
     assert_eq!((e.cause.as_str(), e.onset_s, e.detected_s), ("join", 20.0, Some(21.0)));
-    assert!(out.events.iter().filter(|r| r.event == "message_sent").all(|r| r.t_s >= 20.0));
+    assert!(out.events.iter().filter(|r| r.event == EventKind::MessageSent).all(|r| r.t_s >= 20.0));
 }

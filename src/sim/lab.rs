@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::align::cost::CostParams;
+use crate::align::cost::{CostParams, MethodCost};
 use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
 use crate::seed::stream;
 use crate::transceiver::{link_confidences, load_checkpoint, local_data, test_batch, Profile, Transceiver};
@@ -63,13 +63,32 @@ pub struct AlignOutcome {
     pub after: LinkEval,
 }
 
+/// One fine-tuning as resolved for an alignment class: what the LibTorch job
+/// runs (method, budget) and what it costs on the network and at TX (from
+/// the cost model for TX's model), so that the two cannot disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlignJob {
+    pub method: Method,
+    pub budget: Budget,
+    pub cost: MethodCost,
+}
+
+impl AlignJob {
+    /// With a target the steps run are an outcome of the real job, known
+    /// only once it has run.
+    pub fn steps_are_outcome(&self) -> bool {
+        self.budget.target_accuracy.is_some() || self.budget.target_mse.is_some()
+    }
+}
+
 /// The engine's view of the work behind the numbers. `TorchLab` runs real
 /// LibTorch jobs; benchmarks of the event loop alone may plug in another.
 pub trait Lab {
     /// Starts (or reuses) the evaluation of a link class; returns its id.
     fn evaluate(&mut self, class: LinkClass) -> usize;
-    /// Starts a fine-tuning; `key` identifies the job (equal keys share one run).
-    fn align(&mut self, class: LinkClass, key: String) -> usize;
+    /// Starts a fine-tuning of `class` by `job`; `key` identifies the run and
+    /// seeds it (equal keys and methods share one run).
+    fn align(&mut self, class: LinkClass, key: String, job: &AlignJob) -> usize;
     fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError>;
     fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError>;
     /// Jobs started so far: (evaluations, fine-tunings).
@@ -90,9 +109,9 @@ pub struct JobContext {
     pub models_dir: PathBuf,
     pub data_dir: PathBuf,
     pub test_images: usize,
+    /// The budget of link evaluations (their curve and judge sizes).
     pub budget: Budget,
     pub cost: CostParams,
-    pub method: Method,
     pub seed: u64,
     /// Where finished jobs are kept across runs (a study's runs share one):
     /// a job whose key file exists is read instead of run.
@@ -101,15 +120,14 @@ pub struct JobContext {
 
 impl JobContext {
     /// A file name from everything that determines a job's result.
-    fn cache_file(&self, kind: &str, class: LinkClass, key: &str) -> Option<PathBuf> {
+    fn cache_file(&self, kind: &str, class: LinkClass, key: &str, method: &Method, budget: &Budget) -> Option<PathBuf> {
         use sha2::{Digest, Sha256};
         let dir = self.cache_dir.as_ref()?;
         let (s, rx) = class;
         let id = serde_json::json!({
             "kind": kind, "key": key, "seed": self.seed,
             "tx": self.profiles[s.profile], "data": self.profiles[s.data_profile], "epsilon": s.epsilon(), "rx": self.profiles[rx],
-            "method": if kind == "eval" { Method::None } else { self.method },
-            "budget": self.budget, "test_images": self.test_images,
+            "method": method, "budget": budget, "test_images": self.test_images,
             "data_dir": self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone()),
             "version": env!("CARGO_PKG_VERSION"),
         });
@@ -157,7 +175,8 @@ pub struct TorchLab {
     pool: rayon::ThreadPool,
     eval_ids: HashMap<LinkClass, usize>,
     evals: Vec<Slot<LinkEval>>,
-    align_ids: HashMap<String, usize>,
+    /// By (key, method label): one lab may run several methods.
+    align_ids: HashMap<(String, String), usize>,
     aligns: Vec<Slot<AlignOutcome>>,
 }
 
@@ -222,6 +241,7 @@ fn run_job(
     ctx: &JobContext,
     class: LinkClass,
     method: &Method,
+    budget: &Budget,
     key: &str,
 ) -> Result<(AlignResult, LinkEval), LabError> {
     let job = format!("job {key}");
@@ -233,8 +253,7 @@ fn run_job(
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &ctx.data_dir };
     // One u64 seed per job, from the scenario seed and the job's identity.
     let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
-    let (result, aligned) =
-        align(&tx, &rx, method, &ctx.budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
+    let (result, aligned) = align(&tx, &rx, method, budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
     let j = if matches!(method, Method::None) { result.before } else { result.after };
     // What RX's classifier can see without labels (the monitor rule uses it).
     let judge = &rx.classifier;
@@ -252,26 +271,27 @@ impl Lab for TorchLab {
         if let Some(&id) = self.eval_ids.get(&class) {
             return id;
         }
-        let key = format!("eval {}", class_key(&self.ctx.profiles, class));
-        let file = self.ctx.cache_file("eval", class, &key);
-        let slot = self.spawn(file, move |ctx| run_job(ctx, class, &Method::None, &key).map(|(_, e)| e));
+        let key = format!("eval {}", class_key(|i| &self.ctx.profiles[i].name, class));
+        let file = self.ctx.cache_file("eval", class, &key, &Method::None, &self.ctx.budget);
+        let slot = self.spawn(file, move |ctx| run_job(ctx, class, &Method::None, &ctx.budget, &key).map(|(_, e)| e));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
     }
 
-    fn align(&mut self, class: LinkClass, key: String) -> usize {
-        if let Some(&id) = self.align_ids.get(&key) {
-            return id;
+    fn align(&mut self, class: LinkClass, key: String, job: &AlignJob) -> usize {
+        let id = (key, job.method.label());
+        if let Some(&i) = self.align_ids.get(&id) {
+            return i;
         }
-        let k = key.clone();
-        let file = self.ctx.cache_file("align", class, &key);
+        let k = id.0.clone();
+        let file = self.ctx.cache_file("align", class, &k, &job.method, &job.budget);
+        let (method, budget) = (job.method, job.budget.clone());
         let slot = self.spawn(file, move |ctx| {
-            let m = ctx.method;
-            run_job(ctx, class, &m, &k).map(|(result, after)| AlignOutcome { result, after })
+            run_job(ctx, class, &method, &budget, &k).map(|(result, after)| AlignOutcome { result, after })
         });
         self.aligns.push(slot);
-        self.align_ids.insert(key, self.aligns.len() - 1);
+        self.align_ids.insert(id, self.aligns.len() - 1);
         self.aligns.len() - 1
     }
 
@@ -288,14 +308,9 @@ impl Lab for TorchLab {
     }
 }
 
-/// A readable key naming a link class (used for memoized jobs and seeds).
-pub fn class_key(profiles: &[Profile], class: LinkClass) -> String {
+/// A readable key naming a link class (used for memoized jobs and seeds);
+/// `name(i)` is profile i's name.
+pub fn class_key<'a>(name: impl Fn(usize) -> &'a str, class: LinkClass) -> String {
     let (s, rx) = class;
-    format!(
-        "{}|eps={}|data={}|rx={}",
-        profiles[s.profile].name,
-        s.epsilon(),
-        profiles[s.data_profile].name,
-        profiles[rx].name
-    )
+    format!("{}|eps={}|data={}|rx={}", name(s.profile), s.epsilon(), name(s.data_profile), name(rx))
 }

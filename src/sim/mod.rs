@@ -1,34 +1,41 @@
-//! The simulation engine: a deterministic discrete-event core.
+//! The network simulator behind `slfsim run`, in two layers.
 //!
-//! - `queue`: the event queue. Time is integer nanoseconds (`SimTime`);
-//!   events pop in (time, insertion sequence) order, so runs replay exactly.
-//! - `network`: nodes joined by directed links; flows routed by latency share
-//!   link bandwidth max-min fairly (progressive filling), with exact
-//!   predicted finish times. See `NETWORK.md` for the algorithm.
-//! - `topology`: star, complete, random geometric, Erdős–Rényi or explicit
-//!   graphs from a seeded stream, and connectivity checks.
-//! - `detect`: the `oracle` and `monitor` detection rules (confidence window)
-//!   and the false-alarm / missed-detection score.
-//! - `compute`: per-user FIFO compute queues; a job's duration is its FLOPs
-//!   over the user's FLOP/s budget.
+//! `core/` is a domain-free discrete-event core (time, event queue, links,
+//! routing, max-min fair sharing, flows, compute queues, topology
+//! generators); it knows nothing of transceivers, alignment or scenarios.
 //!
-//! The engine knows nothing of transceivers or training: a caller pops
-//! events, activates and completes flows, and schedules what follows.
+//! On top of it, the SLF world:
+//! - `world`: the scenario's population expanded and resolved (users,
+//!   links, pairs, timed changes, and the settings the loop needs).
+//! - `lab`: the real work behind the numbers: LibTorch link evaluations and
+//!   fine-tunings on a rayon pool, memoized and cached (`synthetic`: a
+//!   model-free stand-in for benchmarks and tests of the loop).
+//! - `engine`: the clock loop and the dispatch of events to handlers in
+//!   `episodes` (joins, changes, onsets, messages, detection) and
+//!   `alignment` (service, transfers, fine-tuning, installation), over the
+//!   state in `state`, the queues in `service` and the accumulators in
+//!   `metrics`; `events` types what `events.jsonl` records.
+//! - `detect`: the monitor's confidence window and the detection score.
+//! - `outcome`: episode, pair and user records, and aggregates computed
+//!   from them.
+//! - `simulate`: one run end to end (world, checkpoints, lab, loop).
 
-pub mod compute;
+pub mod core;
+
+mod alignment;
 pub mod detect;
 pub mod engine;
+mod episodes;
+pub mod events;
 pub mod lab;
-pub mod network;
+mod metrics;
 pub mod outcome;
-pub mod queue;
+mod service;
 pub mod simulate;
+mod state;
 pub mod synthetic;
-pub mod topology;
 pub mod world;
 
-pub use compute::{ComputeQueue, Job, Scheduled};
 pub use detect::{DetectionRule, DetectionScore, Monitor};
-pub use network::{FlowDone, FlowId, Link, LinkId, LinkSpec, NetError, Network, Route};
-pub use queue::{ns_to_secs, secs_to_ns, EventQueue, QueueError, SimTime};
-pub use topology::{connected, generate, LinkParams, TopologyKind};
+pub use events::{EventKind, EventRecord};
+pub use outcome::Cause;

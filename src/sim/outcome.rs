@@ -1,10 +1,40 @@
 //! What a run produces: one record per misalignment episode of a (TX, RX)
-//! pair, a time series of the network's state, and aggregates over both.
-//! Plain data; `report` turns it into files and plots.
+//! pair, a time series of the network's state, and aggregates computed from
+//! the episode records. Plain data; `report` turns it into files and plots.
 
 use serde::{Deserialize, Serialize};
 
 use super::detect::DetectionScore;
+use crate::scenario::Fidelity;
+
+/// What started a misalignment episode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// TX and RX were trained apart and met at the start.
+    Initial,
+    /// One of them joined the network.
+    Join,
+    /// TX's channel ε changed.
+    Channel,
+    /// TX's data changed.
+    Data,
+    /// A monitor declaration while the link was truly aligned.
+    FalseAlarm,
+}
+
+impl Cause {
+    /// The name used in `pairs.csv` and `events.jsonl` (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Initial => "initial",
+            Cause::Join => "join",
+            Cause::Channel => "channel",
+            Cause::Data => "data",
+            Cause::FalseAlarm => "false_alarm",
+        }
+    }
+}
 
 /// One misalignment episode of one (TX, RX) pair, from onset to the aligned
 /// decoder being installed at RX. Times are simulated seconds; a phase that
@@ -19,9 +49,7 @@ pub struct EpisodeRecord {
     pub rx_profile: String,
     /// 0, 1, ... per pair.
     pub episode: usize,
-    /// What started it: `initial`, `join`, `channel`, `data`, or
-    /// `false_alarm` (a monitor declaration while truly aligned).
-    pub cause: String,
+    pub cause: Cause,
     pub onset_s: f64,
     pub detected_s: Option<f64>,
     pub download_start_s: Option<f64>,
@@ -51,7 +79,7 @@ pub struct EpisodeRecord {
     pub steps: usize,
     /// Which fine-tuning produced `*_after`: `exact` (this episode's own) or
     /// `memoized` (shared by every episode of the same class).
-    pub fidelity: String,
+    pub fidelity: Fidelity,
     /// The fine-tuning job (class) id; episodes with the same id share one run.
     pub job: Option<usize>,
     /// Changes that hit the pair while this episode was being served (the
@@ -165,7 +193,7 @@ pub struct Aggregate {
 pub struct RunSummary {
     pub scenario: String,
     pub seed: u64,
-    pub fidelity: String,
+    pub fidelity: Fidelity,
     pub method: String,
     pub detection: String,
     pub horizon_s: f64,
@@ -173,6 +201,75 @@ pub struct RunSummary {
     pub pairs: Vec<PairRecord>,
     pub episodes: Vec<EpisodeRecord>,
     pub aggregate: Aggregate,
+}
+
+/// What the event loop counted itself; everything else in `Aggregate`
+/// comes from the episode records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunCounts {
+    pub pairs: usize,
+    pub time_avg_accuracy: f64,
+    pub fine_tunings: usize,
+    pub evaluations: usize,
+    pub events: usize,
+    /// Declarations so far; episodes never declared are added as missed here.
+    pub detection: DetectionScore,
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// Mean seconds per phase over the recovered episodes.
+fn phase_means(episodes: &[EpisodeRecord]) -> Vec<PhaseMean> {
+    let all: Vec<_> = episodes.iter().filter_map(|e| e.phases()).collect();
+    let Some(first) = all.first() else { return Vec::new() };
+    first
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _))| {
+            let v: Vec<f64> = all.iter().map(|ph| ph[k].1).collect();
+            PhaseMean { phase: name.to_string(), mean_s: mean(&v).unwrap_or(0.0) }
+        })
+        .collect()
+}
+
+/// The run's aggregates, from its episode records and the loop's counts.
+pub fn aggregate(episodes: &[EpisodeRecord], counts: RunCounts) -> Aggregate {
+    let mut detection = counts.detection;
+    for _ in episodes.iter().filter(|e| e.detected_s.is_none()) {
+        detection.missed_episode();
+    }
+    let rec: Vec<f64> = episodes.iter().filter_map(|e| e.recovery_time_s).collect();
+    let before: Vec<f64> = episodes.iter().map(|e| e.accuracy_before).collect();
+    let after: Vec<f64> = episodes.iter().filter_map(|e| e.accuracy_after).collect();
+    let mse_before: Vec<f64> = episodes.iter().map(|e| e.mse_before).collect();
+    let mse_after: Vec<f64> = episodes.iter().filter_map(|e| e.mse_after).collect();
+    let false_alarm = |e: &&EpisodeRecord| e.cause == Cause::FalseAlarm;
+    Aggregate {
+        pairs: counts.pairs,
+        episodes: episodes.len(),
+        recovered: rec.len(),
+        unrecovered: episodes.iter().filter(|e| e.aligned_s.is_none() && !false_alarm(e)).count(),
+        false_alarm_episodes: episodes.iter().filter(false_alarm).count(),
+        recovery_mean_s: mean(&rec),
+        recovery_median_s: quantile(&rec, 0.5),
+        recovery_p95_s: quantile(&rec, 0.95),
+        recovery_max_s: rec.iter().copied().reduce(f64::max),
+        makespan_s: episodes.iter().filter_map(|e| e.aligned_s).reduce(f64::max),
+        total_bytes: episodes.iter().map(|e| e.download_bytes + e.upload_bytes).sum(),
+        total_flops: episodes.iter().map(|e| e.finetune_flops).sum(),
+        time_avg_accuracy: counts.time_avg_accuracy,
+        accuracy_before_mean: mean(&before).unwrap_or(f64::NAN),
+        accuracy_after_mean: mean(&after),
+        mse_before_mean: mean(&mse_before).unwrap_or(f64::NAN),
+        mse_after_mean: mean(&mse_after),
+        phases: phase_means(episodes),
+        fine_tunings: counts.fine_tunings,
+        evaluations: counts.evaluations,
+        events: counts.events,
+        detection,
+    }
 }
 
 /// The q-quantile (0..=1) of `v` by linear interpolation; None when empty.
@@ -190,6 +287,81 @@ pub fn quantile(v: &[f64], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn episode(cause: Cause, onset: f64, detected: Option<f64>, aligned: Option<f64>) -> EpisodeRecord {
+        EpisodeRecord {
+            pair: 0,
+            tx: "tx".into(),
+            rx: "rx".into(),
+            tx_profile: "a".into(),
+            rx_profile: "b".into(),
+            episode: 0,
+            cause,
+            onset_s: onset,
+            detected_s: detected,
+            download_start_s: detected,
+            download_end_s: detected.map(|t| t + 1.0),
+            finetune_start_s: detected.map(|t| t + 1.0),
+            finetune_end_s: detected.map(|t| t + 3.0),
+            upload_start_s: detected.map(|t| t + 3.0),
+            upload_end_s: aligned,
+            aligned_s: aligned,
+            recovery_time_s: aligned.map(|t| t - onset),
+            accuracy_before: 0.1,
+            mse_before: 0.2,
+            accuracy_after: aligned.map(|_| 0.9),
+            mse_after: aligned.map(|_| 0.01),
+            confidence_before: 0.3,
+            confidence_after: aligned.map(|_| 0.95),
+            download_bytes: 100,
+            upload_bytes: 10,
+            finetune_flops: 1000,
+            steps: 5,
+            fidelity: Fidelity::Exact,
+            job: None,
+            restarts: 0,
+        }
+    }
+
+    #[test]
+    fn aggregates_come_from_the_episode_records() {
+        // Recovered in 4 s and 8 s; a false alarm and an undetected episode
+        // unrecovered at the horizon.
+        let eps = [
+            episode(Cause::Initial, 0.0, Some(1.0), Some(4.0)),
+            episode(Cause::Channel, 2.0, Some(3.0), Some(10.0)),
+            episode(Cause::FalseAlarm, 5.0, Some(5.0), None),
+            episode(Cause::Join, 6.0, None, None),
+        ];
+        let counts = RunCounts {
+            pairs: 3,
+            time_avg_accuracy: 0.5,
+            fine_tunings: 2,
+            evaluations: 1,
+            events: 77,
+            detection: DetectionScore { true_detections: 2, false_alarms: 1, missed: 0 },
+        };
+        let a = aggregate(&eps, counts);
+        assert_eq!((a.episodes, a.recovered, a.unrecovered, a.false_alarm_episodes), (4, 2, 1, 1));
+        assert_eq!((a.recovery_mean_s, a.recovery_max_s, a.makespan_s), (Some(6.0), Some(8.0), Some(10.0)));
+        assert_eq!((a.total_bytes, a.total_flops), (440, 4000));
+        assert_eq!(a.detection, DetectionScore { true_detections: 2, false_alarms: 1, missed: 1 });
+        assert_eq!(a.accuracy_after_mean, Some(0.9));
+        // Phases of the two recovered: detection 1 s each, download 1 s, ...
+        let names: Vec<&str> = a.phases.iter().map(|p| p.phase.as_str()).collect();
+        assert_eq!(names, ["detection", "queue", "download", "compute wait", "fine-tune", "upload"]);
+        assert_eq!(a.phases[0].mean_s, 1.0);
+        // Upload: aligned - fine-tune end = 4 - 4 and 10 - 6.
+        assert_eq!(a.phases[5].mean_s, (0.0 + 4.0) / 2.0);
+        assert_eq!((a.pairs, a.events, a.fine_tunings, a.evaluations), (3, 77, 2, 1));
+    }
+
+    #[test]
+    fn causes_serialise_as_their_names() {
+        for c in [Cause::Initial, Cause::Join, Cause::Channel, Cause::Data, Cause::FalseAlarm] {
+            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.as_str()));
+        }
+    }
 
     #[test]
     fn quantiles_interpolate() {

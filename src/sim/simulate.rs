@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::engine::{run, EngineError, RunOutput};
 use super::lab::{JobContext, LabError, TorchLab};
 use super::world;
-use crate::scenario::{Change, Scenario};
+use crate::scenario::Scenario;
 use crate::transceiver::{load_checkpoint, CheckpointError};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub fn simulate(
     let w = world::build(sc).map_err(|(field, msg)| SimError::Invalid { field, msg })?;
     check_checkpoints(sc, &w, &paths.models_dir)?;
     let mut lab = TorchLab::new(job_context(sc, paths), threads)?;
-    Ok(run(sc, &w, &mut lab, progress)?)
+    Ok(run(&w, &mut lab, progress)?)
 }
 
 /// What the scenario's LibTorch jobs need (a lab may serve several runs
@@ -52,7 +52,6 @@ pub fn job_context(sc: &Scenario, paths: &SimPaths) -> JobContext {
         test_images: sc.eval.test_images,
         budget: sc.align.budget.clone(),
         cost: sc.align.cost,
-        method: sc.network.policy.method,
         seed: sc.seed,
         cache_dir: paths.cache_dir.clone(),
     }
@@ -62,8 +61,8 @@ pub fn job_context(sc: &Scenario, paths: &SimPaths) -> JobContext {
 fn check_checkpoints(sc: &Scenario, w: &world::World, dir: &Path) -> Result<(), SimError> {
     let mut used: Vec<usize> = w.users.iter().map(|u| u.profile).collect();
     for c in &w.changes {
-        if let Change::Data { profile, .. } = &c.change {
-            used.extend(sc.profile_index(profile));
+        if let world::UserChange::Data { profile } = c.change {
+            used.push(profile);
         }
     }
     used.sort();

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 
-use super::lab::{AlignOutcome, Lab, LabError, LinkClass, LinkEval};
-use crate::align::cost::method_cost;
+use super::lab::{AlignJob, AlignOutcome, Lab, LabError, LinkClass, LinkEval};
+use super::world::{ProfileInfo, World};
 use crate::align::{AlignResult, Judge, Judged};
-use crate::scenario::Scenario;
 
 /// Accuracy / MSE / monitor confidence of a link as met across profiles.
 const MISALIGNED: (f64, f64, f32) = (0.1, 0.08, 0.2);
@@ -20,20 +19,22 @@ const ALIGNED: (f64, f64, f32) = (0.9, 0.01, 0.95);
 /// profile (same profile, own data, own ε) evaluates as aligned, every
 /// other as misaligned; every fine-tuning reaches the aligned numbers after
 /// the full step budget. Bytes and FLOPs in the `AlignResult` come from the
-/// real cost model (`method_cost`). Jobs are memoized by class / key like
+/// job's cost (the real cost model). Jobs are memoized by class / key like
 /// `TorchLab`, so `counts()` matches what a real run would start.
 pub struct SyntheticLab {
-    sc: Scenario,
+    profiles: Vec<ProfileInfo>,
+    messages: usize,
     eval_ids: HashMap<LinkClass, usize>,
     evals: Vec<LinkEval>,
-    align_ids: HashMap<String, usize>,
+    align_ids: HashMap<(String, String), usize>,
     aligns: Vec<AlignOutcome>,
 }
 
 impl SyntheticLab {
-    pub fn new(sc: &Scenario) -> SyntheticLab {
+    pub fn new(world: &World) -> SyntheticLab {
         SyntheticLab {
-            sc: sc.clone(),
+            profiles: world.settings.profiles.clone(),
+            messages: world.settings.messages,
             eval_ids: HashMap::new(),
             evals: Vec::new(),
             align_ids: HashMap::new(),
@@ -42,24 +43,22 @@ impl SyntheticLab {
     }
 
     fn link_eval(&self, (accuracy, mse, conf): (f64, f64, f32)) -> LinkEval {
-        LinkEval::new(accuracy, mse, vec![conf; self.sc.eval.test_images])
+        LinkEval::new(accuracy, mse, vec![conf; self.messages])
     }
 
     fn judged((accuracy, mse, _): (f64, f64, f32)) -> Judged {
         Judged { accuracy_rx: accuracy, accuracy_tx: accuracy, mse, psnr_db: -10.0 * mse.log10() }
     }
 
-    fn synthetic_result(&self, class: LinkClass) -> AlignResult {
+    fn synthetic_result(&self, class: LinkClass, job: &AlignJob) -> AlignResult {
         let (tx_state, rx) = class;
-        let tx = &self.sc.profiles[tx_state.profile];
-        let b = &self.sc.align.budget;
-        let method = &self.sc.network.policy.method;
-        let c = method_cost(&tx.model, tx.image_channels(), method, b.steps, b.batch_size, &self.sc.align.cost);
+        let tx = &self.profiles[tx_state.profile];
+        let (b, method, c) = (&job.budget, &job.method, &job.cost);
         AlignResult {
             tx: tx.name.clone(),
-            rx: self.sc.profiles[rx].name.clone(),
+            rx: self.profiles[rx].name.clone(),
             method: method.label(),
-            freeze: method.freeze(tx.model.decoder_layers()),
+            freeze: method.freeze(tx.decoder_layers),
             steps: b.steps,
             headline: Judge::Rx,
             before: Self::judged(MISALIGNED),
@@ -85,20 +84,21 @@ impl Lab for SyntheticLab {
             return id;
         }
         let (s, rx) = class;
-        let own = s.profile == rx && s.data_profile == rx && s.epsilon() == self.sc.profiles[rx].channel.epsilon;
+        let own = s.profile == rx && s.data_profile == rx && s.epsilon() == self.profiles[rx].epsilon;
         let e = self.link_eval(if own { ALIGNED } else { MISALIGNED });
         self.evals.push(e);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
     }
 
-    fn align(&mut self, class: LinkClass, key: String) -> usize {
-        if let Some(&id) = self.align_ids.get(&key) {
-            return id;
+    fn align(&mut self, class: LinkClass, key: String, job: &AlignJob) -> usize {
+        let id = (key, job.method.label());
+        if let Some(&i) = self.align_ids.get(&id) {
+            return i;
         }
-        let outcome = AlignOutcome { result: self.synthetic_result(class), after: self.link_eval(ALIGNED) };
+        let outcome = AlignOutcome { result: self.synthetic_result(class, job), after: self.link_eval(ALIGNED) };
         self.aligns.push(outcome);
-        self.align_ids.insert(key, self.aligns.len() - 1);
+        self.align_ids.insert(id, self.aligns.len() - 1);
         self.aligns.len() - 1
     }
 

@@ -1,18 +1,22 @@
-//! The population a scenario describes, expanded: users with their compute
-//! budgets, the links between them, the (TX, RX) pairs that exchange
-//! messages and the timed changes. Built before anything runs, so a name
-//! that does not resolve or a TX cut off from its RX is reported (with the
-//! field path) before any model is loaded.
+//! The population a scenario describes, expanded and resolved: users with
+//! their compute budgets, the links between them, the (TX, RX) pairs that
+//! exchange messages, the timed changes, and everything the event loop needs
+//! from the scenario (policy, detection, fidelity, times in ns, one resolved
+//! fine-tuning per TX profile), so the loop never reads the scenario. Built
+//! before anything runs, so a name that does not resolve or a TX cut off
+//! from its RX is reported (with the field path) before any model is loaded.
 
 use std::collections::BTreeMap;
 
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
-use super::network::{LinkSpec, Network};
-use super::queue::{secs_to_ns, SimTime};
-use super::topology::{connected, edge, generate, TopologyKind};
-use crate::scenario::{Change, ComputeSpec, RatePer, Scenario, TopologyShape};
+use super::core::{connected, edge, generate, secs_to_ns, EdgeParams, LinkSpec, Network, SimTime, TopologyKind};
+use super::lab::AlignJob;
+use crate::align::cost::method_cost;
+use crate::scenario::{
+    Change, ComputeSpec, DetectionRule, Fidelity, LinkParams, Order, RatePer, Scenario, TopologyShape,
+};
 use crate::seed::stream;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,14 +38,68 @@ pub struct PairSpec {
     pub rate_hz: f64,
 }
 
+/// What a timed change does to its user, names resolved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UserChange {
+    Join,
+    /// It now sends over channel ε.
+    Channel {
+        epsilon: f64,
+    },
+    /// It now holds this profile's data.
+    Data {
+        profile: usize,
+    },
+}
+
 /// A change resolved to one user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimedChange {
     pub at: SimTime,
     pub user: usize,
-    pub change: Change,
+    pub change: UserChange,
     /// Index in `network.dynamics` (events name it).
     pub source: usize,
+}
+
+/// What the loop needs of a profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileInfo {
+    pub name: String,
+    /// The channel ε it was trained for (a user's ε until a change).
+    pub epsilon: f64,
+    /// L, the decoder's layer count.
+    pub decoder_layers: usize,
+    /// Its fine-tuning when it is TX (policy method, budget, cost for its model).
+    pub job: AlignJob,
+}
+
+/// How RXs serve detected misalignments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServicePolicy {
+    pub order: Order,
+    /// Alignments an RX serves at once (0: no limit).
+    pub max_concurrent: usize,
+}
+
+/// The scenario's settings, resolved for the loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    pub scenario: String,
+    pub seed: u64,
+    pub profiles: Vec<ProfileInfo>,
+    pub detection: DetectionRule,
+    pub policy: ServicePolicy,
+    /// The policy method's label (`summary.json`).
+    pub method: String,
+    pub fidelity: Fidelity,
+    pub horizon: SimTime,
+    /// The horizon as written (reported as is).
+    pub horizon_s: f64,
+    /// Spacing of `timeseries.csv` rows.
+    pub sample_step: SimTime,
+    /// Distinct test messages per link (`eval.test_images`).
+    pub messages: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +110,7 @@ pub struct World {
     pub links: Vec<LinkSpec>,
     pub pairs: Vec<PairSpec>,
     pub changes: Vec<TimedChange>,
+    pub settings: RunSettings,
 }
 
 type Invalid = (String, String);
@@ -104,8 +163,10 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         ));
     }
     let mut users = Vec::new();
-    for g in &net.users {
-        let profile = sc.profile_index(&g.profile).expect("validated");
+    let profile_of =
+        |field: String, name: &str| sc.profile_index(name).ok_or_else(|| (field, format!("no profile named {name:?}")));
+    for (gi, g) in net.users.iter().enumerate() {
+        let profile = profile_of(format!("network.users[{gi}].profile"), &g.profile)?;
         for i in 0..g.count {
             let name = member_name(&g.name, g.count, i);
             users.push(User {
@@ -133,7 +194,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     }
     let nodes = users.len();
-    let mut world = World { users, nodes, links: Vec::new(), pairs: Vec::new(), changes: Vec::new() };
+    let settings = settings(sc);
+    let mut world = World { users, nodes, links: Vec::new(), pairs: Vec::new(), changes: Vec::new(), settings };
     let n = world.users.len();
 
     // Topology.
@@ -162,7 +224,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     };
     let mut rng = stream(sc.seed, "topology", &[]);
-    let mut links = generate(&kind, n, &net.topology.link, &mut rng)
+    let mut links = generate(&kind, n, &edge_params(&net.topology.link), &mut rng)
         .map_err(|e| crate::scenario::nested("network.topology.kind", e))?;
     match &net.topology.kind {
         TopologyShape::Star { shared, .. } => {
@@ -170,7 +232,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             for l in &mut links {
                 let leaf = &world.users[l.b];
                 if let Some(p) = net.users.iter().find(|g| g.name == leaf.group).and_then(|g| g.link) {
-                    *l = edge(l.a, l.b, &p);
+                    *l = edge(l.a, l.b, &edge_params(&p));
                 }
             }
             if let (Some(s), Some(first)) = (shared, links.first().copied()) {
@@ -179,14 +241,14 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                 for l in &mut links {
                     l.a = hub;
                 }
-                links.push(edge(first.a, hub, s));
+                links.push(edge(first.a, hub, &edge_params(s)));
                 world.nodes = n + 1;
             }
         }
         TopologyShape::Explicit { edges } => {
             for (l, e) in links.iter_mut().zip(edges) {
                 if let Some(p) = e.link {
-                    *l = edge(l.a, l.b, &p);
+                    *l = edge(l.a, l.b, &edge_params(&p));
                 }
             }
         }
@@ -254,26 +316,33 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                 format!("no user or group named {:?}", d.change.user()),
             ));
         }
-        if let Change::Data { profile, .. } = &d.change {
-            let p = sc.profile(profile).expect("validated");
+        let change = match &d.change {
+            Change::Join { .. } => UserChange::Join,
+            Change::Channel { epsilon, .. } => UserChange::Channel { epsilon: *epsilon },
+            Change::Data { profile, .. } => {
+                UserChange::Data { profile: profile_of(format!("network.dynamics[{i}].change.profile"), profile)? }
+            }
+        };
+        if let UserChange::Data { profile } = change {
+            let p = &sc.profiles[profile];
             for &u in &who {
                 if p.image_channels() != sc.profiles[world.users[u].profile].image_channels() {
                     return Err((
                         format!("network.dynamics[{i}].change.profile"),
-                        format!("{profile:?} has another colour mode than {}", world.users[u].name),
+                        format!("{:?} has another colour mode than {}", p.name, world.users[u].name),
                     ));
                 }
             }
         }
         for u in who {
-            changes.push(TimedChange { at: secs_to_ns(d.at_s), user: u, change: d.change.clone(), source: i });
+            changes.push(TimedChange { at: secs_to_ns(d.at_s), user: u, change, source: i });
         }
     }
     changes.sort_by_key(|c| (c.at, c.source, c.user));
     // Sorted by time, so the first join seen is the earliest.
     let mut joined = vec![false; n];
     for c in &changes {
-        if matches!(c.change, Change::Join { .. }) && !joined[c.user] {
+        if c.change == UserChange::Join && !joined[c.user] {
             joined[c.user] = true;
             world.users[c.user].join = c.at;
         }
@@ -286,5 +355,45 @@ impl User {
     fn profile_model_differs(&self, other: &User, sc: &Scenario) -> bool {
         let (a, b) = (&sc.profiles[self.profile], &sc.profiles[other.profile]);
         a.model != b.model || a.image_channels() != b.image_channels()
+    }
+}
+
+fn edge_params(l: &LinkParams) -> EdgeParams {
+    EdgeParams { down_bps: l.down_bps, up_bps: l.up_bps, latency_s: l.latency_s }
+}
+
+/// Everything the loop reads of the scenario besides the population.
+fn settings(sc: &Scenario) -> RunSettings {
+    let net = &sc.network;
+    let b = &sc.align.budget;
+    let method = net.policy.method;
+    let profiles = sc
+        .profiles
+        .iter()
+        .map(|p| ProfileInfo {
+            name: p.name.clone(),
+            epsilon: p.channel.epsilon,
+            decoder_layers: p.model.decoder_layers(),
+            job: AlignJob {
+                method,
+                budget: b.clone(),
+                // Bytes of slf / encoder-only / retrain do not depend on the steps run.
+                cost: method_cost(&p.model, p.image_channels(), &method, b.steps, b.batch_size, &sc.align.cost),
+            },
+        })
+        .collect();
+    let horizon = secs_to_ns(net.horizon_s);
+    RunSettings {
+        scenario: sc.name.clone(),
+        seed: sc.seed,
+        profiles,
+        detection: net.detection.clone(),
+        policy: ServicePolicy { order: net.policy.order, max_concurrent: net.policy.max_concurrent },
+        method: method.label(),
+        fidelity: net.fidelity,
+        horizon,
+        horizon_s: net.horizon_s,
+        sample_step: if net.sample_s > 0.0 { secs_to_ns(net.sample_s) } else { (horizon / 200).max(1) },
+        messages: sc.eval.test_images,
     }
 }

@@ -43,9 +43,7 @@ impl Codebook {
         let k = self.size();
         let idx: Vec<i64> = (0..k).map(|_| rng.random_range(0..n)).collect();
         let picked = flat.detach().index_select(0, &Tensor::from_slice(&idx));
-        tch::no_grad(|| {
-            let _ = self.weight.copy_(&picked);
-        });
+        tch::no_grad(|| self.weight.copy_(&picked));
     }
 
     /// Nearest-codeword indices of `flat` (N, D) -> (N,) i64.

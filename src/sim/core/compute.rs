@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::queue::{secs_to_ns, SimTime};
+use super::time::{secs_to_ns, SimTime};
 
 /// A fine-tuning job waiting for or using a user's compute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,19 +1,20 @@
 //! Flows on a directed graph of links, sharing bandwidth max-min fairly.
 //!
-//! See `NETWORK.md` beside this file for the algorithm and the hand-computed
+//! See `NETWORK.md` beside this file for the model and the hand-computed
 //! test cases. In short: every arrival (`activate`) or departure (`complete`)
 //! first advances all flows' progress at their old rates, then recomputes all
-//! rates by progressive filling and each flow's predicted finish time, and
-//! bumps `epoch()` so the caller can drop completion events computed earlier.
+//! rates (`fair_share::max_min_rates`) and each flow's predicted finish time,
+//! and bumps `epoch()` so the caller can drop completion events computed
+//! earlier. Routes come from `routing`.
 
 use std::collections::BTreeMap;
 
-use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
-use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 use serde::{Deserialize, Serialize};
 
-use super::queue::{ns_ceil, secs_to_ns, SimTime, NS_PER_SEC};
+use super::error::NetError;
+use super::fair_share::max_min_rates;
+use super::links::{Graph, Link, LinkId, LinkSpec, Route};
+use super::time::{ns_ceil, SimTime, NS_PER_SEC};
 
 /// Remaining work below this many bits is floating-point residue: the flow is done.
 /// (Flows carry whole bytes, so real work left is never a fraction of a bit
@@ -21,40 +22,9 @@ use super::queue::{ns_ceil, secs_to_ns, SimTime, NS_PER_SEC};
 /// is far below every other modelling error here.)
 pub const DONE_BITS: f64 = 1.0;
 
-/// One undirected edge of a scenario: it becomes two directed links,
-/// `a -> b` (id `2 * i`) and `b -> a` (id `2 * i + 1`) for the `i`-th spec.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct LinkSpec {
-    pub a: usize,
-    pub b: usize,
-    pub rate_ab_bps: f64,
-    pub rate_ba_bps: f64,
-    pub latency_s: f64,
-}
-
-/// A directed link, `2 * spec_index + (0 for a->b, 1 for b->a)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct LinkId(pub usize);
-
 /// A flow, numbered from 0 in activation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FlowId(pub u64);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Route {
-    /// Directed links from source to destination (empty when src == dst).
-    pub links: Vec<LinkId>,
-    /// Sum of the links' latencies, each rounded up to the ns.
-    pub latency_ns: SimTime,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Link {
-    pub from: usize,
-    pub to: usize,
-    pub rate_bps: f64,
-    pub latency_ns: SimTime,
-}
 
 /// A finished flow, as returned by `Network::complete`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,32 +34,6 @@ pub struct FlowDone {
     /// Activation time (when it started competing for bandwidth).
     pub started: SimTime,
     pub finished: SimTime,
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum NetError {
-    #[error("link spec {spec}: node {node} out of range (network has {n_nodes} nodes)")]
-    NodeOutOfRange { spec: usize, node: usize, n_nodes: usize },
-    #[error("node {node} out of range (network has {n_nodes} nodes)")]
-    UnknownNode { node: usize, n_nodes: usize },
-    #[error("link spec {spec}: a link from node {node} to itself")]
-    SelfLoop { spec: usize, node: usize },
-    #[error("link spec {spec}: rate {rate} bit/s must be a finite number > 0")]
-    InvalidRate { spec: usize, rate: f64 },
-    #[error("link spec {spec}: latency {latency} s must be a finite number >= 0")]
-    InvalidLatency { spec: usize, latency: f64 },
-    #[error("no route from node {src} to node {dst}")]
-    Disconnected { src: usize, dst: usize },
-    #[error("unknown link {0:?}")]
-    UnknownLink(LinkId),
-    #[error("link {0:?} appears twice in one flow's route")]
-    RepeatedLink(LinkId),
-    #[error("unknown flow {0:?}")]
-    UnknownFlow(FlowId),
-    #[error("flow {id:?} completed at {now} ns with {remaining_bits} bits still to send")]
-    NotFinished { id: FlowId, now: SimTime, remaining_bits: f64 },
-    #[error("time went backwards: {now} ns is before the last update at {last} ns")]
-    TimeWentBackwards { now: SimTime, last: SimTime },
 }
 
 #[derive(Debug, Clone)]
@@ -108,10 +52,7 @@ struct Flow {
 /// Links, routing and the flows currently sharing them.
 #[derive(Debug, Clone)]
 pub struct Network {
-    n_nodes: usize,
-    links: Vec<Link>,
-    /// Node weights unused; edge weight is the `LinkId` (edge index == link id).
-    graph: DiGraph<(), LinkId>,
+    graph: Graph,
     /// BTreeMap so every iteration (and thus every float sum) runs in FlowId order.
     flows: BTreeMap<FlowId, Flow>,
     next_flow: u64,
@@ -120,104 +61,26 @@ pub struct Network {
     epoch: u64,
 }
 
-/// Path cost for Dijkstra: latency first, then hop count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd)]
-struct Cost {
-    latency_ns: SimTime,
-    hops: u32,
-}
-
-impl std::ops::Add for Cost {
-    type Output = Cost;
-    fn add(self, o: Cost) -> Cost {
-        Cost { latency_ns: self.latency_ns.saturating_add(o.latency_ns), hops: self.hops + o.hops }
-    }
-}
-
 impl Network {
     pub fn new(n_nodes: usize, specs: &[LinkSpec]) -> Result<Network, NetError> {
-        let mut graph = DiGraph::with_capacity(n_nodes, 2 * specs.len());
-        for _ in 0..n_nodes {
-            graph.add_node(());
-        }
-        let mut links = Vec::with_capacity(2 * specs.len());
-        for (i, s) in specs.iter().enumerate() {
-            for node in [s.a, s.b] {
-                if node >= n_nodes {
-                    return Err(NetError::NodeOutOfRange { spec: i, node, n_nodes });
-                }
-            }
-            if s.a == s.b {
-                return Err(NetError::SelfLoop { spec: i, node: s.a });
-            }
-            for rate in [s.rate_ab_bps, s.rate_ba_bps] {
-                // NaN is not finite, so it is caught by the first test.
-                if !rate.is_finite() || rate <= 0.0 {
-                    return Err(NetError::InvalidRate { spec: i, rate });
-                }
-            }
-            if !s.latency_s.is_finite() || s.latency_s < 0.0 {
-                return Err(NetError::InvalidLatency { spec: i, latency: s.latency_s });
-            }
-            let latency_ns = secs_to_ns(s.latency_s);
-            for (from, to, rate_bps) in [(s.a, s.b, s.rate_ab_bps), (s.b, s.a, s.rate_ba_bps)] {
-                let id = LinkId(links.len());
-                links.push(Link { from, to, rate_bps, latency_ns });
-                let e = graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), id);
-                debug_assert_eq!(e.index(), id.0);
-            }
-        }
-        Ok(Network { n_nodes, links, graph, flows: BTreeMap::new(), next_flow: 0, updated: 0, epoch: 0 })
+        Ok(Network { graph: Graph::new(n_nodes, specs)?, flows: BTreeMap::new(), next_flow: 0, updated: 0, epoch: 0 })
     }
 
     pub fn n_nodes(&self) -> usize {
-        self.n_nodes
+        self.graph.n_nodes()
     }
 
     pub fn links(&self) -> &[Link] {
-        &self.links
+        self.graph.links()
     }
 
     pub fn link(&self, id: LinkId) -> Option<&Link> {
-        self.links.get(id.0)
+        self.graph.link(id)
     }
 
-    /// Shortest path by total latency.
-    ///
-    /// Ties: among paths of equal latency the one with fewer hops wins; among
-    /// those, the path is built backwards from `dst`, at each node taking the
-    /// predecessor with the lowest node id, then the parallel link with the
-    /// lowest link id. Latencies are summed as integer ns, so ties are exact.
+    /// Shortest path by total latency (see `routing`).
     pub fn route(&self, src: usize, dst: usize) -> Result<Route, NetError> {
-        for node in [src, dst] {
-            if node >= self.n_nodes {
-                return Err(NetError::UnknownNode { node, n_nodes: self.n_nodes });
-            }
-        }
-        if src == dst {
-            return Ok(Route { links: Vec::new(), latency_ns: 0 });
-        }
-        let cost_of = |e: EdgeIndex| Cost { latency_ns: self.links[e.index()].latency_ns, hops: 1 };
-        let dist = petgraph::algo::dijkstra(&self.graph, NodeIndex::new(src), None, |e| cost_of(e.id()));
-        let Some(&total) = dist.get(&NodeIndex::new(dst)) else {
-            return Err(NetError::Disconnected { src, dst });
-        };
-        // Walk back along edges that are tight (dist[u] + w == dist[v]); hops
-        // strictly decrease along them, so this reaches src.
-        let mut links = Vec::with_capacity(total.hops as usize);
-        let mut v = NodeIndex::new(dst);
-        while v.index() != src {
-            let best = self
-                .graph
-                .edges_directed(v, Direction::Incoming)
-                .filter(|e| dist.get(&e.source()).is_some_and(|&du| du + cost_of(e.id()) == dist[&v]))
-                .min_by_key(|e| (e.source().index(), e.id().index()))
-                .expect("dijkstra reached v, so a tight incoming edge exists");
-            links.push(LinkId(best.id().index()));
-            v = best.source();
-        }
-        links.reverse();
-        Ok(Route { links, latency_ns: total.latency_ns })
+        self.graph.route(src, dst)
     }
 
     /// Starts a flow of `bytes` over `links` at `now` (it competes for
@@ -227,7 +90,7 @@ impl Network {
     /// `complete` for it. Recomputes all rates and bumps the epoch.
     pub fn activate(&mut self, now: SimTime, links: &[LinkId], bytes: u64) -> Result<FlowId, NetError> {
         for (i, &l) in links.iter().enumerate() {
-            if l.0 >= self.links.len() {
+            if l.0 >= self.graph.links().len() {
                 return Err(NetError::UnknownLink(l));
             }
             // A repeated link would be counted twice in the sharing.
@@ -329,55 +192,14 @@ impl Network {
         self.epoch
     }
 
-    /// Progressive filling, then predicted finish times. `self.updated == now`.
+    /// Fair rates, then predicted finish times. `self.updated == now`.
     fn recompute(&mut self, now: SimTime) {
         self.epoch += 1;
-        let n_links = self.links.len();
-        let mut flows: Vec<&mut Flow> = self.flows.values_mut().collect();
-        let mut residual: Vec<f64> = self.links.iter().map(|l| l.rate_bps).collect();
-        // Flows per link (as indices into `flows`, i.e. in FlowId order) and
-        // how many of them have no rate yet.
-        let mut on_link: Vec<Vec<usize>> = vec![Vec::new(); n_links];
-        let mut unassigned = vec![0usize; n_links];
-        let mut assigned = vec![false; flows.len()];
-        for (i, f) in flows.iter_mut().enumerate() {
-            if f.links.is_empty() {
-                f.rate = f64::INFINITY;
-                assigned[i] = true;
-                continue;
-            }
-            for l in &f.links {
-                on_link[l.0].push(i);
-                unassigned[l.0] += 1;
-            }
-        }
-        loop {
-            // The bottleneck: smallest fair share, ties by lowest link id.
-            let mut best: Option<(f64, usize)> = None;
-            for l in 0..n_links {
-                if unassigned[l] == 0 {
-                    continue;
-                }
-                // Clamp: float residue must not turn into a negative rate.
-                let share = residual[l].max(0.0) / unassigned[l] as f64;
-                if best.is_none_or(|(s, _)| share < s) {
-                    best = Some((share, l));
-                }
-            }
-            let Some((share, l)) = best else { break };
-            for &i in &on_link[l] {
-                if assigned[i] {
-                    continue; // fixed at an earlier bottleneck
-                }
-                assigned[i] = true;
-                flows[i].rate = share;
-                for m in &flows[i].links {
-                    residual[m.0] -= share;
-                    unassigned[m.0] -= 1;
-                }
-            }
-        }
-        for f in flows {
+        let capacity: Vec<f64> = self.graph.links().iter().map(|l| l.rate_bps).collect();
+        let routes: Vec<&[LinkId]> = self.flows.values().map(|f| f.links.as_slice()).collect();
+        let rates = max_min_rates(&capacity, &routes);
+        for (f, rate) in self.flows.values_mut().zip(rates) {
+            f.rate = rate;
             f.finish = if f.remaining_bits < DONE_BITS || f.rate.is_infinite() {
                 now
             } else {
@@ -390,8 +212,8 @@ impl Network {
 
 #[cfg(test)]
 mod tests {
+    use super::super::queue::EventQueue;
     use super::*;
-    use crate::sim::queue::EventQueue;
     use proptest::prelude::*;
 
     const S: SimTime = NS_PER_SEC;
@@ -556,51 +378,6 @@ mod tests {
         assert_eq!(net.rates(), vec![(f0, 4e6)]);
         assert_eq!(net.next_completion(), Some((3 * S, f0)));
         assert_eq!(net.complete(3 * S, f0).unwrap().finished, 3 * S);
-    }
-
-    #[test]
-    fn f_routing_by_latency() {
-        // 0-2 direct at 100 ms, or 0-1-2 at 10 + 10 ms: the 2-hop path wins.
-        let net = Network::new(4, &[spec(0, 2, 1e9, 0.1), spec(0, 1, 1e6, 0.01), spec(1, 2, 1e6, 0.01)]).unwrap();
-        let r = net.route(0, 2).unwrap();
-        assert_eq!(r.links, vec![LinkId(2), LinkId(4)]);
-        assert_eq!(r.latency_ns, 20_000_000);
-        let back = net.route(2, 0).unwrap();
-        assert_eq!(back.links, vec![LinkId(5), LinkId(3)]);
-        assert_eq!(net.route(1, 1).unwrap(), Route { links: vec![], latency_ns: 0 });
-        assert_eq!(net.route(0, 3), Err(NetError::Disconnected { src: 0, dst: 3 }));
-        assert!(matches!(net.route(0, 9), Err(NetError::UnknownNode { node: 9, .. })));
-    }
-
-    #[test]
-    fn f_routing_ties() {
-        // Equal latency: fewer hops wins (0-3 direct over 0-1-3).
-        let net = Network::new(4, &[spec(0, 1, 1e6, 0.0), spec(1, 3, 1e6, 0.0), spec(0, 3, 1e6, 0.0)]).unwrap();
-        assert_eq!(net.route(0, 3).unwrap().links, vec![LinkId(4)]);
-        // Equal latency and hops (0-1-3 vs 0-2-3): lower predecessor id (1).
-        let net = Network::new(
-            4,
-            &[spec(0, 2, 1e6, 0.005), spec(2, 3, 1e6, 0.005), spec(0, 1, 1e6, 0.005), spec(1, 3, 1e6, 0.005)],
-        )
-        .unwrap();
-        assert_eq!(net.route(0, 3).unwrap().links, vec![LinkId(4), LinkId(6)]);
-        // Parallel links of equal latency: lower link id.
-        let net = Network::new(2, &[spec(0, 1, 1e6, 0.001), spec(0, 1, 1e6, 0.001)]).unwrap();
-        assert_eq!(net.route(0, 1).unwrap().links, vec![LinkId(0)]);
-    }
-
-    #[test]
-    fn rejects_bad_specs() {
-        let bad = |s: LinkSpec| Network::new(2, &[s]).unwrap_err();
-        assert!(matches!(bad(spec(0, 1, 0.0, 0.0)), NetError::InvalidRate { .. }));
-        assert!(matches!(bad(spec(0, 1, -1.0, 0.0)), NetError::InvalidRate { .. }));
-        assert!(matches!(bad(spec(0, 1, f64::NAN, 0.0)), NetError::InvalidRate { .. }));
-        assert!(matches!(bad(spec(0, 1, f64::INFINITY, 0.0)), NetError::InvalidRate { .. }));
-        assert!(matches!(bad(LinkSpec { rate_ba_bps: 0.0, ..spec(0, 1, 1.0, 0.0) }), NetError::InvalidRate { .. }));
-        assert!(matches!(bad(spec(0, 1, 1.0, -0.1)), NetError::InvalidLatency { .. }));
-        assert!(matches!(bad(spec(0, 1, 1.0, f64::NAN)), NetError::InvalidLatency { .. }));
-        assert!(matches!(bad(spec(0, 2, 1.0, 0.0)), NetError::NodeOutOfRange { node: 2, .. }));
-        assert!(matches!(bad(spec(1, 1, 1.0, 0.0)), NetError::SelfLoop { .. }));
     }
 
     #[test]

@@ -1,0 +1,181 @@
+//! Handlers of an alignment being served: RX's queue, the download of φ_j,
+//! TX's fine-tuning on its compute queue, the upload, and the installation
+//! of φ_ij at RX (or its discarding when TX changed meanwhile).
+
+use super::core::{ns_to_secs, Job, SimTime};
+use super::engine::{Dir, Engine, EngineError, Ev};
+use super::events::EventKind;
+use super::lab::class_key;
+use super::state::Serving;
+use crate::scenario::Fidelity;
+
+impl Engine<'_> {
+    /// Pair `p`'s RX is asked for an alignment.
+    pub(super) fn enqueue(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
+        let rx = self.pairs[p].rx;
+        self.service.push(rx, now, p);
+        self.serve(now, rx)
+    }
+
+    /// Starts waiting requests at `rx` while it has capacity, in policy order.
+    fn serve(&mut self, now: SimTime, rx: usize) -> Result<(), EngineError> {
+        loop {
+            let (users, pairs) = (&self.world.users, &self.pairs);
+            let Some(p) = self.service.next(rx, |q| users[pairs[q].tx].flops_per_s) else { return Ok(()) };
+            self.start_service(now, p)?;
+        }
+    }
+
+    fn start_service(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
+        let ep = self.pairs[p].open.expect("queued pairs have an open episode");
+        let class = self.class(p);
+        let s = &self.world.settings;
+        let key = match s.fidelity {
+            Fidelity::Memoized => format!("memo|{}", class_key(|i| &s.profiles[i].name, class)),
+            Fidelity::Exact => {
+                let e = &self.episodes[ep];
+                format!("exact|{}|{}|ep{}|r{}", e.tx, e.rx, e.episode, e.restarts)
+            }
+        };
+        let spec = &s.profiles[self.world.users[self.pairs[p].tx].profile].job;
+        let job = self.lab.align(class, key, spec);
+        let c = &spec.cost;
+        self.pairs[p].serving = Some(Serving {
+            version: self.version(p),
+            job,
+            download_bytes: c.download_bytes,
+            upload_bytes: c.upload_bytes,
+            flops_per_step: c.flops_per_step,
+            flops: 0,
+            steps: 0,
+        });
+        self.episodes[ep].job = Some(job);
+        self.episodes[ep].download_start_s = Some(ns_to_secs(now));
+        self.log_pair(now, EventKind::DownloadStarted, p).bytes = Some(c.download_bytes);
+        self.transfer(now, p, Dir::Down, c.download_bytes)
+    }
+
+    fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
+        if bytes == 0 {
+            return self.transfer_done(now, p, dir);
+        }
+        let latency = if dir == Dir::Down { self.pairs[p].down.latency_ns } else { self.pairs[p].up.latency_ns };
+        // Propagation first; then the flow competes for bandwidth.
+        self.q.push(now + latency, Ev::FlowStart { pair: p, dir, bytes })?;
+        Ok(())
+    }
+
+    pub(super) fn flow_start(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
+        let route = if dir == Dir::Down { &self.pairs[p].down } else { &self.pairs[p].up };
+        let id = self.net.activate(now, &route.links, bytes)?;
+        self.flows.insert(id, (p, dir));
+        self.schedule_net()
+    }
+
+    /// One completion check at the network's earliest predicted finish,
+    /// tagged with the epoch it was computed in.
+    fn schedule_net(&mut self) -> Result<(), EngineError> {
+        if let Some((t, _)) = self.net.next_completion() {
+            self.q.push(t.max(self.q.now()), Ev::NetCheck { epoch: self.net.epoch() })?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn net_check(&mut self, now: SimTime, epoch: u64) -> Result<(), EngineError> {
+        if epoch != self.net.epoch() {
+            return Ok(()); // rates changed since it was scheduled
+        }
+        while let Some((t, id)) = self.net.next_completion() {
+            if t > now {
+                break;
+            }
+            self.net.complete(now, id)?;
+            let (pair, dir) = self.flows.remove(&id).expect("every flow is registered");
+            self.transfer_done(now, pair, dir)?;
+        }
+        self.schedule_net()
+    }
+
+    fn transfer_done(&mut self, now: SimTime, p: usize, dir: Dir) -> Result<(), EngineError> {
+        let ep = self.pairs[p].open.expect("served pairs have an open episode");
+        match dir {
+            Dir::Down => {
+                self.episodes[ep].download_end_s = Some(ns_to_secs(now));
+                self.log_pair(now, EventKind::DownloadFinished, p);
+                let tx = self.pairs[p].tx;
+                let (job, flops_per_step) =
+                    self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
+                let spec = &self.world.settings.profiles[self.world.users[tx].profile].job;
+                // With a target, the steps run are an outcome of the real job.
+                let steps =
+                    if spec.steps_are_outcome() { self.lab.align_result(job)?.result.steps } else { spec.budget.steps };
+                let flops = flops_per_step * steps as u64;
+                let s = self.users[tx].compute.submit(now, Job { id: ep as u64, flops });
+                if let Some(sv) = self.pairs[p].serving.as_mut() {
+                    (sv.flops, sv.steps) = (flops, steps);
+                }
+                self.episodes[ep].finetune_start_s = Some(ns_to_secs(s.started));
+                self.q.push(s.started, Ev::FinetuneStarted { pair: p })?;
+                self.q.push(s.finished, Ev::FinetuneFinished { pair: p })?;
+            }
+            Dir::Up => {
+                self.episodes[ep].upload_end_s = Some(ns_to_secs(now));
+                self.log_pair(now, EventKind::UploadFinished, p);
+                self.install(now, p, ep)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn finetune_started(&mut self, now: SimTime, p: usize) {
+        self.metrics.running_finetunes += 1;
+        let flops = self.pairs[p].serving.as_ref().map(|s| s.flops);
+        self.log_pair(now, EventKind::FinetuneStarted, p).flops = flops;
+    }
+
+    pub(super) fn finetune_finished(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
+        self.metrics.running_finetunes -= 1;
+        self.log_pair(now, EventKind::FinetuneFinished, p);
+        let ep = self.pairs[p].open.expect("served pairs have an open episode");
+        self.episodes[ep].finetune_end_s = Some(ns_to_secs(now));
+        self.episodes[ep].upload_start_s = Some(ns_to_secs(now));
+        let bytes = self.pairs[p].serving.as_ref().map_or(0, |s| s.upload_bytes);
+        self.log_pair(now, EventKind::UploadStarted, p).bytes = Some(bytes);
+        self.transfer(now, p, Dir::Up, bytes)
+    }
+
+    fn install(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(), EngineError> {
+        let s = self.pairs[p].serving.take().expect("serving");
+        let e = &mut self.episodes[ep];
+        e.download_bytes += s.download_bytes;
+        e.upload_bytes += s.upload_bytes;
+        e.finetune_flops += s.flops;
+        e.steps += s.steps;
+        let rx = self.pairs[p].rx;
+        self.service.done(rx);
+        if s.version == self.version(p) {
+            let after = self.lab.align_result(s.job)?.after.clone();
+            let e = &mut self.episodes[ep];
+            e.aligned_s = Some(ns_to_secs(now));
+            e.recovery_time_s = Some(ns_to_secs(now) - e.onset_s);
+            e.accuracy_after = Some(after.accuracy);
+            e.mse_after = Some(after.mse);
+            e.confidence_after = Some(after.mean_confidence);
+            let pr = &mut self.pairs[p];
+            pr.aligned = Some(s.version);
+            pr.aligned_job = Some(s.job);
+            if let Some(m) = pr.monitor.as_mut() {
+                m.reset();
+            }
+            self.log_pair(now, EventKind::AlignedInstalled, p).detail =
+                Some(format!("accuracy={} mse={}", after.accuracy, after.mse));
+            self.pairs[p].open = None;
+            self.refresh(p, now)?;
+        } else {
+            // A change arrived while this was served: the decoder is stale.
+            self.log_pair(now, EventKind::StaleAlignmentDiscarded, p);
+            self.enqueue(now, p)?;
+        }
+        self.serve(now, rx)
+    }
+}

@@ -1,0 +1,217 @@
+//! Handlers of a pair's misalignment: users joining and changing, the
+//! metrics of a link as it stands, onsets of episodes, messages, and their
+//! detection (oracle after a delay; monitor from the decoded messages'
+//! confidences, scored against the truth).
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp};
+
+use super::core::{ns_to_secs, secs_to_ns, SimTime};
+use super::engine::{Engine, EngineError, Ev};
+use super::events::EventKind;
+use super::outcome::{Cause, EpisodeRecord};
+use super::world::UserChange;
+use crate::scenario::DetectionRule;
+
+impl Engine<'_> {
+    pub(super) fn join(&mut self, now: SimTime, u: usize) -> Result<(), EngineError> {
+        if self.users[u].present {
+            return Ok(());
+        }
+        self.users[u].present = true;
+        let name = self.world.users[u].name.clone();
+        self.log(now, EventKind::UserJoined).user = Some(name);
+        for p in self.pairs_of[u].clone() {
+            if self.both_present(p) {
+                self.activate(p, now, Cause::Join)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A user's channel ε or data changes: the pairs where it is TX are
+    /// misaligned (a running alignment of one becomes stale).
+    pub(super) fn change(&mut self, now: SimTime, i: usize) -> Result<(), EngineError> {
+        let c = &self.world.changes[i];
+        let u = c.user;
+        let (cause, kind, detail) = match c.change {
+            UserChange::Channel { epsilon } => {
+                self.users[u].epsilon = epsilon;
+                (Cause::Channel, EventKind::ChannelChanged, format!("epsilon={epsilon}"))
+            }
+            UserChange::Data { profile } => {
+                self.users[u].data_profile = profile;
+                let name = &self.world.settings.profiles[profile].name;
+                (Cause::Data, EventKind::DataChanged, format!("data of {name}"))
+            }
+            UserChange::Join => unreachable!("joins are their own events"),
+        };
+        self.users[u].version += 1;
+        let name = self.world.users[u].name.clone();
+        let r = self.log(now, kind);
+        r.user = Some(name);
+        r.detail = Some(detail);
+        for p in self.pairs_of[u].clone() {
+            if !self.pairs[p].active || self.pairs[p].tx != u {
+                continue;
+            }
+            self.refresh(p, now)?;
+            match self.pairs[p].open {
+                // Being served: the running alignment is now stale; it is served again when it ends.
+                Some(ep) if self.pairs[p].serving.is_some() => self.episodes[ep].restarts += 1,
+                Some(_) => {}
+                None => self.open_episode(p, now, cause)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Re-reads a pair's current accuracy/MSE (aligned result, or the link as met).
+    pub(super) fn refresh(&mut self, p: usize, now: SimTime) -> Result<(), EngineError> {
+        self.metrics.integrate(now);
+        let pr = &self.pairs[p];
+        if pr.active {
+            self.metrics.leave(pr.acc, pr.mse, pr.misaligned);
+        }
+        let active = self.both_present(p);
+        let aligned = self.truly_aligned(p);
+        let (acc, mse, confidence) = match (aligned, self.pairs[p].aligned_job) {
+            (true, Some(job)) => {
+                let a = &self.lab.align_result(job)?.after;
+                (a.accuracy, a.mse, a.mean_confidence)
+            }
+            _ => {
+                let id = self.lab.evaluate(self.class(p));
+                let ev = self.lab.eval_result(id)?;
+                (ev.accuracy, ev.mse, ev.mean_confidence)
+            }
+        };
+        let pr = &mut self.pairs[p];
+        (pr.active, pr.acc, pr.mse, pr.confidence, pr.misaligned) = (active, acc, mse, confidence, !aligned);
+        if active {
+            self.metrics.enter(acc, mse, !aligned);
+        }
+        Ok(())
+    }
+
+    /// A pair starts exchanging messages (both users present).
+    pub(super) fn activate(&mut self, p: usize, now: SimTime, cause: Cause) -> Result<(), EngineError> {
+        self.refresh(p, now)?;
+        if !self.truly_aligned(p) {
+            self.open_episode(p, now, cause)?;
+        }
+        self.schedule_message(p, now)
+    }
+
+    fn schedule_message(&mut self, p: usize, now: SimTime) -> Result<(), EngineError> {
+        let pr = &mut self.pairs[p];
+        let gap = Exp::new(pr.rate_hz).map(|d| d.sample(&mut pr.rng)).unwrap_or(f64::INFINITY);
+        let t = now.saturating_add(secs_to_ns(gap.min(1e9)));
+        if t <= self.world.settings.horizon {
+            self.q.push(t, Ev::MessageSent(p))?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn message_sent(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
+        let message = self.pairs[p].rng.random_range(0..self.world.settings.messages);
+        self.log_pair(now, EventKind::MessageSent, p);
+        self.q.push(now + self.pairs[p].up.latency_ns, Ev::MessageReceived { pair: p, message })?;
+        self.schedule_message(p, now)
+    }
+
+    /// Opens an episode of an active pair whose metrics are up to date.
+    pub(super) fn open_episode(&mut self, p: usize, now: SimTime, cause: Cause) -> Result<(), EngineError> {
+        let pr = &self.pairs[p];
+        let (t, r) = (&self.world.users[pr.tx], &self.world.users[pr.rx]);
+        let names = &self.world.settings.profiles;
+        let ep = self.episodes.len();
+        self.episodes.push(EpisodeRecord {
+            pair: p,
+            tx: t.name.clone(),
+            rx: r.name.clone(),
+            tx_profile: names[t.profile].name.clone(),
+            rx_profile: names[r.profile].name.clone(),
+            episode: pr.episodes,
+            cause,
+            onset_s: ns_to_secs(now),
+            detected_s: None,
+            download_start_s: None,
+            download_end_s: None,
+            finetune_start_s: None,
+            finetune_end_s: None,
+            upload_start_s: None,
+            upload_end_s: None,
+            aligned_s: None,
+            recovery_time_s: None,
+            accuracy_before: pr.acc,
+            mse_before: pr.mse,
+            accuracy_after: None,
+            mse_after: None,
+            confidence_before: pr.confidence,
+            confidence_after: None,
+            download_bytes: 0,
+            upload_bytes: 0,
+            finetune_flops: 0,
+            steps: 0,
+            fidelity: self.world.settings.fidelity,
+            job: None,
+            restarts: 0,
+        });
+        self.pairs[p].open = Some(ep);
+        self.pairs[p].episodes += 1;
+        self.log_pair(now, EventKind::MisalignmentOnset, p).detail = Some(cause.as_str().into());
+        if let DetectionRule::Oracle { delay_s } = self.world.settings.detection {
+            self.q.push(now + secs_to_ns(delay_s), Ev::Detect { pair: p, episode: ep })?;
+        }
+        Ok(())
+    }
+
+    /// The oracle's delay has passed for an episode that may since have ended.
+    pub(super) fn oracle_detects(&mut self, now: SimTime, p: usize, episode: usize) -> Result<(), EngineError> {
+        if self.pairs[p].open == Some(episode) && self.episodes[episode].detected_s.is_none() {
+            self.score.declared(!self.truly_aligned(p));
+            self.detected(now, p, episode)?;
+        }
+        Ok(())
+    }
+
+    /// RX decodes one message; under the monitor rule its classifier's
+    /// confidence joins the pair's window.
+    pub(super) fn observe(&mut self, now: SimTime, p: usize, message: usize) -> Result<(), EngineError> {
+        if self.pairs[p].monitor.is_none() {
+            return Ok(());
+        }
+        let conf = match (self.truly_aligned(p), self.pairs[p].aligned_job) {
+            (true, Some(job)) => self.lab.align_result(job)?.after.confidences[message] as f64,
+            _ => {
+                let id = self.lab.evaluate(self.class(p));
+                self.lab.eval_result(id)?.confidences[message] as f64
+            }
+        };
+        let declared = self.pairs[p].monitor.as_mut().is_some_and(|m| m.observe(conf));
+        let busy = self.pairs[p].open.is_some_and(|ep| self.episodes[ep].detected_s.is_some());
+        if !declared || busy {
+            return Ok(());
+        }
+        let truly = !self.truly_aligned(p);
+        self.score.declared(truly);
+        if let Some(m) = self.pairs[p].monitor.as_mut() {
+            m.reset();
+        }
+        let ep = match self.pairs[p].open {
+            Some(ep) => ep,
+            None => {
+                self.open_episode(p, now, Cause::FalseAlarm)?;
+                self.pairs[p].open.expect("just opened")
+            }
+        };
+        self.detected(now, p, ep)
+    }
+
+    fn detected(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(), EngineError> {
+        self.episodes[ep].detected_s = Some(ns_to_secs(now));
+        self.log_pair(now, EventKind::MisalignmentDetected, p);
+        self.enqueue(now, p)
+    }
+}
