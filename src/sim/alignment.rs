@@ -59,15 +59,15 @@ impl Engine<'_> {
         if bytes == 0 {
             return self.transfer_done(now, p, dir);
         }
-        let latency = if dir == Dir::Down { self.pairs[p].down.latency_ns } else { self.pairs[p].up.latency_ns };
+        let latency = self.route(p, dir).1;
         // Propagation first; then the flow competes for bandwidth.
         self.q.push(now + latency, Ev::FlowStart { pair: p, dir, bytes })?;
         Ok(())
     }
 
     pub(super) fn flow_start(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
-        let route = if dir == Dir::Down { &self.pairs[p].down } else { &self.pairs[p].up };
-        let id = self.net.activate(now, &route.links, bytes)?;
+        let i = 2 * p + usize::from(dir == Dir::Up);
+        let id = self.net.activate(now, self.routes.links(i), bytes)?;
         self.flows.insert(id, (p, dir));
         self.schedule_net()
     }

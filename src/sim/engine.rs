@@ -20,7 +20,9 @@
 
 use std::collections::HashMap;
 
-use super::core::{ns_to_secs, ComputeQueue, EventQueue, FlowId, NetError, Network, QueueError, SimTime};
+use super::core::{
+    ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
+};
 use super::detect::{DetectionScore, Monitor};
 use super::events::{EventKind, EventRecord};
 use super::lab::{Lab, LabError, LinkClass, TxState};
@@ -79,6 +81,8 @@ pub(super) struct Engine<'a> {
     pub lab: &'a mut dyn Lab,
     pub q: EventQueue<Ev>,
     pub net: Network,
+    /// Route 2p is pair p's download (RX to TX), 2p + 1 its upload.
+    pub routes: RouteTable,
     pub users: Vec<UserState>,
     pub pairs: Vec<PairState>,
     /// The pairs each user takes part in (as TX or RX).
@@ -131,6 +135,8 @@ impl<'a> Engine<'a> {
             .collect();
         let mut pairs_of = vec![Vec::new(); users.len()];
         let mut pairs = Vec::new();
+        let requests: Vec<(usize, usize)> = world.pairs.iter().flat_map(|p| [(p.rx, p.tx), (p.tx, p.rx)]).collect();
+        let routes = net.graph().route_table(&requests)?;
         for (i, p) in world.pairs.iter().enumerate() {
             pairs_of[p.tx].push(i);
             pairs_of[p.rx].push(i);
@@ -143,8 +149,6 @@ impl<'a> Engine<'a> {
                 tx: p.tx,
                 rx: p.rx,
                 rate_hz: p.rate_hz,
-                down: net.route(p.rx, p.tx)?,
-                up: net.route(p.tx, p.rx)?,
                 // Users of one profile hold one jointly trained transceiver.
                 aligned: (t.profile == r.profile).then_some(0),
                 episodes: 0,
@@ -166,6 +170,7 @@ impl<'a> Engine<'a> {
             lab,
             q: EventQueue::new(),
             net,
+            routes,
             users,
             pairs,
             pairs_of,
@@ -222,6 +227,12 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Links and latency of pair `p`'s route in direction `dir`.
+    pub fn route(&self, p: usize, dir: Dir) -> (&[LinkId], SimTime) {
+        let i = 2 * p + usize::from(dir == Dir::Up);
+        (self.routes.links(i), self.routes.latency_ns(i))
     }
 
     pub fn both_present(&self, p: usize) -> bool {
@@ -309,7 +320,7 @@ impl<'a> Engine<'a> {
                 tx: users[pr.tx].name.clone(),
                 rx: users[pr.rx].name.clone(),
                 rate_hz: pr.rate_hz,
-                hops: pr.up.links.len(),
+                hops: self.routes.links(2 * i + 1).len(),
                 episodes: pr.episodes,
                 aligned_at_end: pr.active && !pr.misaligned,
                 accuracy_end: pr.active.then_some(pr.acc),

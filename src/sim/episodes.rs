@@ -7,7 +7,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp};
 
 use super::core::{ns_to_secs, secs_to_ns, SimTime};
-use super::engine::{Engine, EngineError, Ev};
+use super::engine::{Dir, Engine, EngineError, Ev};
 use super::events::EventKind;
 use super::outcome::{Cause, EpisodeRecord};
 use super::world::UserChange;
@@ -116,7 +116,7 @@ impl Engine<'_> {
     pub(super) fn message_sent(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
         let message = self.pairs[p].rng.random_range(0..self.world.settings.messages);
         self.log_pair(now, EventKind::MessageSent, p);
-        self.q.push(now + self.pairs[p].up.latency_ns, Ev::MessageReceived { pair: p, message })?;
+        self.q.push(now + self.route(p, Dir::Up).1, Ev::MessageReceived { pair: p, message })?;
         self.schedule_message(p, now)
     }
 

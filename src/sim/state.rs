@@ -2,7 +2,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::core::{ComputeQueue, Route};
+use super::core::ComputeQueue;
 use super::detect::Monitor;
 
 pub(super) struct UserState {
@@ -32,8 +32,6 @@ pub(super) struct PairState {
     pub tx: usize,
     pub rx: usize,
     pub rate_hz: f64,
-    pub down: Route,
-    pub up: Route,
     /// TX's version when last aligned.
     pub aligned: Option<u64>,
     /// Episodes so far.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
-use super::core::{connected, edge, generate, secs_to_ns, EdgeParams, LinkSpec, Network, SimTime, TopologyKind};
+use super::core::{components, edge, generate, secs_to_ns, EdgeParams, LinkSpec, Network, SimTime, TopologyKind};
 use super::lab::AlignJob;
 use crate::align::cost::method_cost;
 use crate::scenario::{
@@ -127,10 +127,6 @@ impl World {
         }
         self.users.iter().enumerate().filter(|(_, u)| u.name == sel || u.group == sel).map(|(i, _)| i).collect()
     }
-
-    fn find(&self, name: &str) -> Option<usize> {
-        self.users.iter().position(|u| u.name == name)
-    }
 }
 
 fn member_name(group: &str, count: usize, i: usize) -> String {
@@ -198,11 +194,11 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     let mut world = World { users, nodes, links: Vec::new(), pairs: Vec::new(), changes: Vec::new(), settings };
     let n = world.users.len();
 
-    // Topology.
-    let idx = |field: String, name: &str, w: &World| w.find(name).ok_or((field, format!("no user named {name:?}")));
+    // Topology. `seen` indexes users by name.
+    let idx = |field: String, name: &str| seen.get(name).copied().ok_or((field, format!("no user named {name:?}")));
     let kind = match &net.topology.kind {
         TopologyShape::Star { center, .. } => {
-            TopologyKind::Star { center: idx("network.topology.kind.center".into(), center, &world)? }
+            TopologyKind::Star { center: idx("network.topology.kind.center".into(), center)? }
         }
         TopologyShape::Complete => TopologyKind::Complete,
         TopologyShape::RandomGeometric { radius } => TopologyKind::RandomGeometric { radius: *radius },
@@ -210,8 +206,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         TopologyShape::Explicit { edges } => {
             let mut v = Vec::new();
             for (i, e) in edges.iter().enumerate() {
-                let a = idx(format!("network.topology.kind.edges[{i}].a"), &e.a, &world)?;
-                let b = idx(format!("network.topology.kind.edges[{i}].b"), &e.b, &world)?;
+                let a = idx(format!("network.topology.kind.edges[{i}].a"), &e.a)?;
+                let b = idx(format!("network.topology.kind.edges[{i}].b"), &e.b)?;
                 if a == b {
                     return Err((
                         format!("network.topology.kind.edges[{i}]"),
@@ -258,9 +254,19 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     world.links = links;
 
     // Traffic: pairs in a deterministic order; a pair named twice adds rates.
+    // Connectivity and neighbours are computed once, not per pair.
     let mut pairs: BTreeMap<(usize, usize), f64> = BTreeMap::new();
-    let adjacent =
-        |a: usize, b: usize, w: &World| w.links.iter().any(|l| (l.a == a && l.b == b) || (l.a == b && l.b == a));
+    let component = components(world.nodes, &world.links);
+    let mut neighbours = vec![Vec::new(); world.nodes];
+    for l in &world.links {
+        neighbours[l.a].push(l.b);
+        neighbours[l.b].push(l.a);
+    }
+    for v in &mut neighbours {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let mut in_to = vec![false; n];
     for (i, t) in net.traffic.iter().enumerate() {
         let at = format!("network.traffic[{i}]");
         let from = world.select(&t.from);
@@ -271,9 +277,16 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         if to.is_empty() {
             return Err((format!("{at}.to"), format!("no user or group named {:?}", t.to)));
         }
+        for &b in &to {
+            in_to[b] = true;
+        }
         for &a in &from {
-            let dests: Vec<usize> =
-                to.iter().copied().filter(|&b| b != a && (!t.neighbours_only || adjacent(a, b, &world))).collect();
+            // `to` is in ascending order, and so are the neighbour lists.
+            let dests: Vec<usize> = if t.neighbours_only {
+                neighbours[a].iter().copied().filter(|&b| b < n && b != a && in_to[b]).collect()
+            } else {
+                to.iter().copied().filter(|&b| b != a).collect()
+            };
             let rate = match t.per {
                 RatePer::Pair => t.rate_hz,
                 RatePer::User => t.rate_hz / dests.len().max(1) as f64,
@@ -288,7 +301,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                         ),
                     ));
                 }
-                if !connected(world.nodes, &world.links, a, b) {
+                if component[a] != component[b] {
                     return Err((
                         at,
                         format!(
@@ -299,6 +312,9 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                 }
                 *pairs.entry((a, b)).or_insert(0.0) += rate;
             }
+        }
+        for &b in &to {
+            in_to[b] = false;
         }
     }
     if pairs.is_empty() {

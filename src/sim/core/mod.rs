@@ -27,6 +27,6 @@ pub use error::NetError;
 pub use links::{Graph, Link, LinkId, LinkSpec, Route};
 pub use network::{FlowDone, FlowId, Network};
 pub use queue::{EventQueue, QueueError};
-pub use routing::connected;
+pub use routing::{components, connected, RouteTable};
 pub use time::{ns_to_secs, secs_to_ns, SimTime, NS_PER_SEC};
 pub use topology::{edge, generate, EdgeParams, TopologyKind};

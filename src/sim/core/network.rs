@@ -78,6 +78,11 @@ impl Network {
         self.graph.link(id)
     }
 
+    /// The graph the flows run on (for routing).
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
     /// Shortest path by total latency (see `routing`).
     pub fn route(&self, src: usize, dst: usize) -> Result<Route, NetError> {
         self.graph.route(src, dst)
