@@ -43,6 +43,7 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use slfsim::scenario::{parse, Scenario};
 use slfsim::sim::engine::{self, RunOutput};
+use slfsim::sim::events::NoEvents;
 use slfsim::sim::synthetic::SyntheticLab;
 use slfsim::sim::world::{self, World};
 
@@ -134,8 +135,8 @@ fn mesh_scenario(n: usize) -> Scenario {
 /// recovered and returns the events a run handles.
 fn prepare(sc: &Scenario) -> (World, u64) {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{}: {f}: {m}", sc.name));
-    let out: RunOutput =
-        engine::run(&w, &mut SyntheticLab::new(&w), |_| {}).unwrap_or_else(|e| panic!("{}: engine: {e}", sc.name));
+    let out: RunOutput = engine::run(&w, &mut SyntheticLab::new(&w), &mut NoEvents, |_| {})
+        .unwrap_or_else(|e| panic!("{}: engine: {e}", sc.name));
     let a = &out.summary.aggregate;
     assert!(a.episodes > 0, "{}: no misalignment episodes", sc.name);
     assert_eq!(
@@ -174,7 +175,7 @@ fn case(g: &mut BenchmarkGroup<'_, WallTime>, id: String, sc: &Scenario) {
     g.bench_function(id, |b| {
         b.iter_batched(
             || SyntheticLab::new(&w),
-            |mut lab| black_box(engine::run(&w, &mut lab, |_| {}).unwrap()),
+            |mut lab| black_box(engine::run(&w, &mut lab, &mut NoEvents, |_| {}).unwrap()),
             BatchSize::LargeInput,
         )
     });

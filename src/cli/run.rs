@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
-use slfsim::report::write_run;
+use clap::{Args, ValueEnum};
+use slfsim::report::{write_run, EventsFile};
+use slfsim::sim::events::{EventVolume, NoEvents};
 use slfsim::sim::simulate::{simulate, SimPaths};
 
 use super::{load_scenario, progress, Ctx, Paths};
@@ -15,8 +16,19 @@ pub struct RunArgs {
     /// Override align.budget.steps (e.g. a few steps for a quick check of a scenario's network).
     #[arg(long)]
     steps: Option<usize>,
+    /// What events.jsonl records: all events, episodes (all but message_sent and
+    /// message_received), or none (no events.jsonl).
+    #[arg(long, value_enum, default_value_t = Events::All)]
+    events: Events,
     #[command(flatten)]
     paths: Paths,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Events {
+    All,
+    Episodes,
+    None,
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
@@ -27,14 +39,34 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir: ctx.data_dir()?, cache_dir: None };
     let started = std::time::Instant::now();
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
+    let dir = args.paths.out(&sc);
+    // events.jsonl is streamed into a temporary file beside it during the run.
+    let mut events = match args.events {
+        Events::All => Some(EventsFile::create(&dir, EventVolume::All)?),
+        Events::Episodes => Some(EventsFile::create(&dir, EventVolume::Episodes)?),
+        Events::None => None,
+    };
     let pb = progress::bar(horizon_ms, "simulated ms");
-    let out = simulate(&sc, &paths, ctx.threads, |now_s| pb.set_position((now_s * 1000.0) as u64))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    let progress = |now_s: f64| pb.set_position((now_s * 1000.0) as u64);
+    let out = match events.as_mut() {
+        Some(f) => simulate(&sc, &paths, ctx.threads, f, progress),
+        None => simulate(&sc, &paths, ctx.threads, &mut NoEvents, progress),
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 
-    let dir = args.paths.out(&sc);
-    let files = write_run(&dir, &out)?;
+    let mut files = write_run(&dir, &out)?;
+    match events {
+        Some(f) => files.push(f.commit()?),
+        None => {
+            // A previous run's events would not match this run's summary.
+            let old = dir.join("events.jsonl");
+            if old.exists() {
+                std::fs::remove_file(&old)?;
+            }
+        }
+    }
     let a = &out.summary.aggregate;
     let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
     println!(

@@ -25,7 +25,7 @@ use plotters::prelude::*;
 pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
-pub use run_files::write_run;
+pub use run_files::{write_run, EventsFile};
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
 pub use study_files::{
     clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,

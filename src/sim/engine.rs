@@ -24,21 +24,20 @@ use super::core::{
     ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
 };
 use super::detect::{DetectionScore, Monitor};
-use super::events::{EventKind, EventRecord};
+use super::events::{EventKind, EventLine, EventSink};
 use super::lab::{Lab, LabError, LinkClass, TxState};
 use super::metrics::Metrics;
 use super::outcome::{aggregate, Cause, EpisodeRecord, PairRecord, RunCounts, RunSummary, TimePoint, UserRecord};
 use super::service::ServiceQueues;
-use super::state::{PairState, UserState};
+use super::state::{Episode, PairState, UserState};
 use super::world::{UserChange, World};
 use crate::scenario::DetectionRule;
 use crate::seed::stream;
 
-/// Everything a run produces.
+/// Everything a run produces (its events went to the run's `EventSink`).
 #[derive(Debug, Clone)]
 pub struct RunOutput {
     pub summary: RunSummary,
-    pub events: Vec<EventRecord>,
     pub timeseries: Vec<TimePoint>,
 }
 
@@ -50,6 +49,8 @@ pub enum EngineError {
     Net(#[from] NetError),
     #[error("event queue: {0}")]
     Queue(#[from] QueueError),
+    #[error("cannot write events: {0}")]
+    Events(#[from] std::io::Error),
 }
 
 /// Which way a model transfer goes: RX's decoder down to TX, or the aligned
@@ -87,8 +88,8 @@ pub(super) struct Engine<'a> {
     pub pairs: Vec<PairState>,
     /// The pairs each user takes part in (as TX or RX).
     pub pairs_of: Vec<Vec<usize>>,
-    pub episodes: Vec<EpisodeRecord>,
-    pub events: Vec<EventRecord>,
+    pub episodes: Vec<Episode>,
+    pub sink: &'a mut dyn EventSink,
     pub service: ServiceQueues,
     /// Flows in flight: which pair's transfer, which way.
     pub flows: HashMap<FlowId, (usize, Dir)>,
@@ -97,10 +98,16 @@ pub(super) struct Engine<'a> {
     pub handled: usize,
 }
 
-/// Runs the world's network to its horizon. `progress(now_s)` is called
-/// as simulated time advances.
-pub fn run(world: &World, lab: &mut dyn Lab, mut progress: impl FnMut(f64)) -> Result<RunOutput, EngineError> {
-    let mut e = Engine::new(world, lab)?;
+/// Runs the world's network to its horizon, handing every event to
+/// `events` as it happens. `progress(now_s)` is called as simulated time
+/// advances.
+pub fn run(
+    world: &World,
+    lab: &mut dyn Lab,
+    events: &mut dyn EventSink,
+    mut progress: impl FnMut(f64),
+) -> Result<RunOutput, EngineError> {
+    let mut e = Engine::new(world, lab, events)?;
     e.start()?;
     let horizon = world.settings.horizon;
     while let Some((t, _, ev)) = e.q.pop() {
@@ -119,7 +126,7 @@ pub fn run(world: &World, lab: &mut dyn Lab, mut progress: impl FnMut(f64)) -> R
 }
 
 impl<'a> Engine<'a> {
-    fn new(world: &'a World, lab: &'a mut dyn Lab) -> Result<Engine<'a>, EngineError> {
+    fn new(world: &'a World, lab: &'a mut dyn Lab, sink: &'a mut dyn EventSink) -> Result<Engine<'a>, EngineError> {
         let s = &world.settings;
         let net = world.network();
         let users: Vec<UserState> = world
@@ -175,7 +182,7 @@ impl<'a> Engine<'a> {
             pairs,
             pairs_of,
             episodes: Vec::new(),
-            events: Vec::new(),
+            sink,
             service: ServiceQueues::new(n, s.policy, stream(s.seed, "service-order", &[])),
             flows: HashMap::new(),
             score: DetectionScore::default(),
@@ -184,23 +191,65 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Records an event.
-    pub fn log(&mut self, t: SimTime, event: EventKind) -> &mut EventRecord {
-        self.events.push(EventRecord::new(t, event));
-        self.events.last_mut().expect("just pushed")
+    /// Records an event of user `user` (if any), with `detail`.
+    pub fn log(
+        &mut self,
+        t: SimTime,
+        event: EventKind,
+        user: Option<usize>,
+        detail: Option<&str>,
+    ) -> Result<(), EngineError> {
+        if self.sink.wants(event) {
+            let line = EventLine {
+                t_s: ns_to_secs(t),
+                event,
+                pair: None,
+                tx: None,
+                rx: None,
+                user: user.map(|u| self.world.users[u].name.as_str()),
+                episode: None,
+                bytes: None,
+                flops: None,
+                detail,
+            };
+            self.sink.write(&line)?;
+        }
+        Ok(())
     }
 
     /// Records an event of pair `p` (its users and open episode).
-    pub fn log_pair(&mut self, t: SimTime, event: EventKind, p: usize) -> &mut EventRecord {
-        let (tx, rx) =
-            (self.world.users[self.pairs[p].tx].name.clone(), self.world.users[self.pairs[p].rx].name.clone());
-        let episode = self.pairs[p].open;
-        let r = self.log(t, event);
-        r.pair = Some(p);
-        r.tx = Some(tx);
-        r.rx = Some(rx);
-        r.episode = episode;
-        r
+    pub fn log_pair(&mut self, t: SimTime, event: EventKind, p: usize) -> Result<(), EngineError> {
+        self.log_pair_with(t, event, p, None, None, None)
+    }
+
+    /// An event of pair `p` with bytes, FLOPs or a detail.
+    pub fn log_pair_with(
+        &mut self,
+        t: SimTime,
+        event: EventKind,
+        p: usize,
+        bytes: Option<u64>,
+        flops: Option<u64>,
+        detail: Option<&str>,
+    ) -> Result<(), EngineError> {
+        if self.sink.wants(event) {
+            let pr = &self.pairs[p];
+            let users = &self.world.users;
+            let line = EventLine {
+                t_s: ns_to_secs(t),
+                event,
+                pair: Some(p),
+                tx: Some(users[pr.tx].name.as_str()),
+                rx: Some(users[pr.rx].name.as_str()),
+                user: None,
+                episode: pr.open,
+                bytes,
+                flops,
+                detail,
+            };
+            self.sink.write(&line)?;
+        }
+        Ok(())
     }
 
     fn start(&mut self) -> Result<(), EngineError> {
@@ -271,16 +320,13 @@ impl<'a> Engine<'a> {
             Ev::Change(i) => self.change(now, i),
             Ev::MessageSent(p) => self.message_sent(now, p),
             Ev::MessageReceived { pair, message } => {
-                self.log_pair(now, EventKind::MessageReceived, pair);
+                self.log_pair(now, EventKind::MessageReceived, pair)?;
                 self.observe(now, pair, message)
             }
             Ev::Detect { pair, episode } => self.oracle_detects(now, pair, episode),
             Ev::FlowStart { pair, dir, bytes } => self.flow_start(now, pair, dir, bytes),
             Ev::NetCheck { epoch } => self.net_check(now, epoch),
-            Ev::FinetuneStarted { pair } => {
-                self.finetune_started(now, pair);
-                Ok(())
-            }
+            Ev::FinetuneStarted { pair } => self.finetune_started(now, pair),
             Ev::FinetuneFinished { pair } => self.finetune_finished(now, pair),
             Ev::Sample => {
                 self.metrics.sample(now, self.net.active());
@@ -309,7 +355,8 @@ impl<'a> Engine<'a> {
             events: self.handled,
             detection: self.score,
         };
-        let aggregate = aggregate(&self.episodes, counts);
+        let episodes: Vec<EpisodeRecord> = self.episodes.iter().map(|e| self.record(e)).collect();
+        let aggregate = aggregate(&episodes, counts);
         let users = &self.world.users;
         let pairs = self
             .pairs
@@ -351,10 +398,50 @@ impl<'a> Engine<'a> {
                 })
                 .collect(),
             pairs,
-            episodes: self.episodes,
+            episodes,
             aggregate,
         };
-        RunOutput { summary, events: self.events, timeseries: self.metrics.timeseries }
+        RunOutput { summary, timeseries: self.metrics.timeseries }
+    }
+
+    /// An episode as reported: names and seconds.
+    fn record(&self, e: &Episode) -> EpisodeRecord {
+        let (t, r) = (&self.world.users[self.pairs[e.pair].tx], &self.world.users[self.pairs[e.pair].rx]);
+        let profiles = &self.world.settings.profiles;
+        let s = |t: Option<SimTime>| t.map(ns_to_secs);
+        let onset_s = ns_to_secs(e.onset);
+        EpisodeRecord {
+            pair: e.pair,
+            tx: t.name.clone(),
+            rx: r.name.clone(),
+            tx_profile: profiles[t.profile].name.clone(),
+            rx_profile: profiles[r.profile].name.clone(),
+            episode: e.episode,
+            cause: e.cause,
+            onset_s,
+            detected_s: s(e.detected),
+            download_start_s: s(e.download_start),
+            download_end_s: s(e.download_end),
+            finetune_start_s: s(e.finetune_start),
+            finetune_end_s: s(e.finetune_end),
+            upload_start_s: s(e.upload_start),
+            upload_end_s: s(e.upload_end),
+            aligned_s: s(e.aligned),
+            recovery_time_s: e.aligned.map(|a| ns_to_secs(a) - onset_s),
+            accuracy_before: e.before.0,
+            mse_before: e.before.1,
+            accuracy_after: e.after.map(|a| a.0),
+            mse_after: e.after.map(|a| a.1),
+            confidence_before: e.before.2,
+            confidence_after: e.after.map(|a| a.2),
+            download_bytes: e.download_bytes,
+            upload_bytes: e.upload_bytes,
+            finetune_flops: e.finetune_flops,
+            steps: e.steps,
+            fidelity: self.world.settings.fidelity,
+            job: e.job,
+            restarts: e.restarts,
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 use super::*;
 use crate::align::cost::method_cost;
 use crate::scenario::{parse, Scenario};
-use crate::sim::events::EventKind;
+use crate::sim::events::{EventKind, EventRecord};
+use crate::sim::outcome::RunSummary;
 use crate::sim::synthetic::SyntheticLab;
 use crate::sim::world;
 
@@ -25,9 +26,17 @@ fn scenario(network: &str) -> Scenario {
     parse(&text, std::path::Path::new("test.ron")).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn simulate(sc: &Scenario) -> RunOutput {
+/// A run's output and its events.
+struct Out {
+    summary: RunSummary,
+    events: Vec<EventRecord>,
+}
+
+fn simulate(sc: &Scenario) -> Out {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
-    run(&w, &mut SyntheticLab::new(&w), |_| {}).unwrap()
+    let mut events = Vec::new();
+    let o = run(&w, &mut SyntheticLab::new(&w), &mut events, |_| {}).unwrap();
+    Out { summary: o.summary, events }
 }
 
 const ONE_LINK: &str = r#"
@@ -73,7 +82,7 @@ fn four_tx(order: &str) -> Scenario {
     ))
 }
 
-fn service_order(out: &RunOutput) -> Vec<String> {
+fn service_order(out: &Out) -> Vec<String> {
     let mut v: Vec<(f64, String)> =
         out.summary.episodes.iter().map(|e| (e.download_start_s.unwrap(), e.tx.clone())).collect();
     v.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -2,8 +2,9 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::core::ComputeQueue;
+use super::core::{ComputeQueue, SimTime};
 use super::detect::Monitor;
+use super::outcome::Cause;
 
 pub(super) struct UserState {
     pub present: bool,
@@ -48,4 +49,32 @@ pub(super) struct PairState {
     pub mse: f64,
     pub confidence: f64,
     pub misaligned: bool,
+}
+
+/// A misalignment episode as the loop keeps it: indices and ns, no names.
+/// `outcome::EpisodeRecord` (names, seconds) is made from it at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Episode {
+    pub pair: usize,
+    /// 0, 1, ... per pair.
+    pub episode: usize,
+    pub cause: Cause,
+    pub onset: SimTime,
+    pub detected: Option<SimTime>,
+    pub download_start: Option<SimTime>,
+    pub download_end: Option<SimTime>,
+    pub finetune_start: Option<SimTime>,
+    pub finetune_end: Option<SimTime>,
+    pub upload_start: Option<SimTime>,
+    pub upload_end: Option<SimTime>,
+    pub aligned: Option<SimTime>,
+    /// (accuracy, MSE, mean confidence) of the link before, and after once aligned.
+    pub before: (f64, f64, f64),
+    pub after: Option<(f64, f64, f64)>,
+    pub download_bytes: u64,
+    pub upload_bytes: u64,
+    pub finetune_flops: u64,
+    pub steps: usize,
+    pub job: Option<usize>,
+    pub restarts: usize,
 }
