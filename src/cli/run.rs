@@ -93,6 +93,10 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
         wall,
         a.events as f64 / wall.max(1e-9)
     );
+    eprintln!(
+        "state: {:.0} B per user, {:.0} B per pair ({} users, {} pairs)",
+        out.state.per_user, out.state.per_pair, out.state.users, out.state.pairs
+    );
     println!("wrote {} files to {}", files.len(), dir.display());
     Ok(())
 }

@@ -42,7 +42,7 @@ impl Engine<'_> {
         let spec = &s.profiles[self.world.users[self.pairs[p].tx].profile].job;
         let job = self.lab.align(class, key, spec);
         let c = &spec.cost;
-        self.pairs[p].serving = Some(Serving {
+        self.pairs[p].serving = Some(Box::new(Serving {
             version: self.version(p),
             job,
             download_bytes: c.download_bytes,
@@ -50,7 +50,7 @@ impl Engine<'_> {
             flops_per_step: c.flops_per_step,
             flops: 0,
             steps: 0,
-        });
+        }));
         self.episodes[ep].job = Some(job);
         self.episodes[ep].download_start = Some(now);
         let bytes = c.download_bytes;

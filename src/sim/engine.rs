@@ -29,7 +29,8 @@ use super::lab::{Lab, LabError, LinkClass, TxState};
 use super::metrics::Metrics;
 use super::outcome::{aggregate, Cause, EpisodeRecord, PairRecord, RunCounts, RunSummary, TimePoint, UserRecord};
 use super::service::ServiceQueues;
-use super::state::{Episode, PairState, UserState};
+pub use super::state::StateBytes;
+use super::state::{Episode, PairState, Serving, UserState};
 use super::world::{UserChange, World};
 use crate::scenario::DetectionRule;
 use crate::seed::stream;
@@ -39,6 +40,8 @@ use crate::seed::stream;
 pub struct RunOutput {
     pub summary: RunSummary,
     pub timeseries: Vec<TimePoint>,
+    /// The loop's memory per user and per pair.
+    pub state: StateBytes,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +89,10 @@ pub(super) struct Engine<'a> {
     pub routes: RouteTable,
     pub users: Vec<UserState>,
     pub pairs: Vec<PairState>,
-    /// The pairs each user takes part in (as TX or RX).
-    pub pairs_of: Vec<Vec<usize>>,
+    /// The pairs each user takes part in (as TX or RX), back to back:
+    /// user u's are `pairs_of[pairs_at[u]..pairs_at[u + 1]]` (no vector per user).
+    pub pairs_of: Vec<u32>,
+    pub pairs_at: Vec<u32>,
     pub episodes: Vec<Episode>,
     pub sink: &'a mut dyn EventSink,
     pub service: ServiceQueues,
@@ -140,13 +145,11 @@ impl<'a> Engine<'a> {
                 compute: ComputeQueue::new(u.flops_per_s),
             })
             .collect();
-        let mut pairs_of = vec![Vec::new(); users.len()];
-        let mut pairs = Vec::new();
+        let (pairs_at, pairs_of) = pairs_by_user(users.len(), world.pairs.iter().map(|p| (p.tx, p.rx)));
+        let mut pairs = Vec::with_capacity(world.pairs.len());
         let requests: Vec<(usize, usize)> = world.pairs.iter().flat_map(|p| [(p.rx, p.tx), (p.tx, p.rx)]).collect();
         let routes = net.graph().route_table(&requests)?;
-        for (i, p) in world.pairs.iter().enumerate() {
-            pairs_of[p.tx].push(i);
-            pairs_of[p.rx].push(i);
+        for p in &world.pairs {
             let (t, r) = (&world.users[p.tx], &world.users[p.rx]);
             let monitor = match s.detection {
                 DetectionRule::Monitor { window, threshold } => Some(Monitor::new(window, threshold)),
@@ -181,6 +184,7 @@ impl<'a> Engine<'a> {
             users,
             pairs,
             pairs_of,
+            pairs_at,
             episodes: Vec::new(),
             sink,
             service: ServiceQueues::new(n, s.policy, stream(s.seed, "service-order", &[])),
@@ -343,7 +347,26 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Measures the per-user and per-pair state (see `StateBytes`).
+    fn state_bytes(&self) -> StateBytes {
+        use std::mem::size_of;
+        let (n, m) = (self.users.len(), self.pairs.len());
+        let users = self.users.capacity() * size_of::<UserState>()
+            + self.service.bytes()
+            + self.pairs_at.capacity() * size_of::<u32>();
+        let heap = |p: &PairState| {
+            p.monitor.as_ref().map_or(0, Monitor::heap_bytes) + p.serving.as_ref().map_or(0, |_| size_of::<Serving>())
+        };
+        let pairs = self.pairs.capacity() * size_of::<PairState>()
+            + self.pairs.iter().map(heap).sum::<usize>()
+            + self.pairs_of.capacity() * size_of::<u32>()
+            + self.routes.bytes();
+        let per = |b: usize, k: usize| if k == 0 { 0.0 } else { b as f64 / k as f64 };
+        StateBytes { users: n, pairs: m, per_user: per(users, n), per_pair: per(pairs, m) }
+    }
+
     fn finish(mut self) -> RunOutput {
+        let state = self.state_bytes();
         let s = &self.world.settings;
         self.metrics.integrate(s.horizon.max(self.metrics.last_t()));
         let (evaluations, fine_tunings) = self.lab.counts();
@@ -401,7 +424,7 @@ impl<'a> Engine<'a> {
             episodes,
             aggregate,
         };
-        RunOutput { summary, timeseries: self.metrics.timeseries }
+        RunOutput { summary, timeseries: self.metrics.timeseries, state }
     }
 
     /// An episode as reported: names and seconds.
@@ -443,6 +466,28 @@ impl<'a> Engine<'a> {
             restarts: e.restarts,
         }
     }
+}
+
+/// Each user's pairs (as TX or RX) in pair order, back to back: returns
+/// (`at`, `of`) with user u's pairs at `of[at[u]..at[u + 1]]`.
+fn pairs_by_user(users: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut at = vec![0u32; users + 1];
+    for (tx, rx) in pairs.clone() {
+        at[tx + 1] += 1;
+        at[rx + 1] += 1;
+    }
+    for u in 0..users {
+        at[u + 1] += at[u];
+    }
+    let mut next = at.clone();
+    let mut of = vec![0u32; at[users] as usize];
+    for (i, (tx, rx)) in pairs.enumerate() {
+        for u in [tx, rx] {
+            of[next[u] as usize] = i as u32;
+            next[u] += 1;
+        }
+    }
+    (at, of)
 }
 
 #[cfg(test)]

@@ -156,3 +156,25 @@ fn a_late_joiner_starts_its_episode_when_it_joins() {
     assert_eq!((e.cause.as_str(), e.onset_s, e.detected_s), ("join", 20.0, Some(21.0)));
     assert!(out.events.iter().filter(|r| r.event == EventKind::MessageSent).all(|r| r.t_s >= 20.0));
 }
+
+#[test]
+fn pairs_by_user_lists_each_users_pairs_in_pair_order() {
+    let (at, of) = pairs_by_user(4, [(1, 0), (2, 0), (1, 3), (0, 2)].into_iter());
+    let of_user = |u: usize| of[at[u] as usize..at[u + 1] as usize].to_vec();
+    assert_eq!(of_user(0), vec![0, 1, 3]);
+    assert_eq!(of_user(1), vec![0, 2]);
+    assert_eq!(of_user(2), vec![1, 3]);
+    assert_eq!(of_user(3), vec![2]);
+}
+
+#[test]
+fn state_bytes_are_measured_per_user_and_pair() {
+    let sc = four_tx(r#"fifo"#);
+    let w = world::build(&sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
+    let o = run(&w, &mut SyntheticLab::new(&w), &mut crate::sim::events::NoEvents, |_| {}).unwrap();
+    assert_eq!((o.state.users, o.state.pairs), (5, 4));
+    // At least the structs themselves, and far below a kilobyte of overhead.
+    assert!(o.state.per_pair >= std::mem::size_of::<PairState>() as f64, "{:?}", o.state);
+    assert!(o.state.per_user >= std::mem::size_of::<UserState>() as f64, "{:?}", o.state);
+    assert!(o.state.per_pair < 1024.0 && o.state.per_user < 1024.0, "{:?}", o.state);
+}

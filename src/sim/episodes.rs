@@ -21,7 +21,8 @@ impl Engine<'_> {
         }
         self.users[u].present = true;
         self.log(now, EventKind::UserJoined, Some(u), None)?;
-        for p in self.pairs_of[u].clone() {
+        for k in self.pairs_at[u]..self.pairs_at[u + 1] {
+            let p = self.pairs_of[k as usize] as usize;
             if self.both_present(p) {
                 self.activate(p, now, Cause::Join)?;
             }
@@ -48,7 +49,8 @@ impl Engine<'_> {
         };
         self.users[u].version += 1;
         self.log(now, kind, Some(u), Some(&detail))?;
-        for p in self.pairs_of[u].clone() {
+        for k in self.pairs_at[u]..self.pairs_at[u + 1] {
+            let p = self.pairs_of[k as usize] as usize;
             if !self.pairs[p].active || self.pairs[p].tx != u {
                 continue;
             }

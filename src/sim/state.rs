@@ -39,7 +39,8 @@ pub(super) struct PairState {
     pub episodes: usize,
     pub aligned_job: Option<usize>,
     pub open: Option<usize>,
-    pub serving: Option<Serving>,
+    /// Boxed: most pairs are not being served, and a pair stays small.
+    pub serving: Option<Box<Serving>>,
     pub monitor: Option<Monitor>,
     /// Message times and test messages.
     pub rng: ChaCha8Rng,
@@ -77,4 +78,18 @@ pub(super) struct Episode {
     pub steps: usize,
     pub job: Option<usize>,
     pub restarts: usize,
+}
+
+/// What the loop's state costs, measured at the end of a run from the
+/// structures' sizes and heap capacities: per user (its `UserState`, its
+/// service queue, its index into `pairs_of`) and per pair (its `PairState`
+/// with the monitor's window and any alignment being served, its two
+/// entries in `pairs_of`, its two routes). Shared structures (the network's
+/// links and flows, the event queue, the episodes) are not in either.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StateBytes {
+    pub users: usize,
+    pub pairs: usize,
+    pub per_user: f64,
+    pub per_pair: f64,
 }

@@ -175,6 +175,14 @@ impl RouteTable {
         self.spans.is_empty()
     }
 
+    /// Bytes it holds (links, spans and latencies).
+    pub fn bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.links.capacity() * size_of::<LinkId>()
+            + self.spans.capacity() * size_of::<(u32, u32)>()
+            + self.latency_ns.capacity() * size_of::<SimTime>()
+    }
+
     /// The links of route `i`, source to destination.
     pub fn links(&self, i: usize) -> &[LinkId] {
         let (a, b) = self.spans[i];
