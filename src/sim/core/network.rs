@@ -212,6 +212,7 @@ impl Network {
 
 #[cfg(test)]
 mod tests {
+    use super::super::links::symmetric as spec;
     use super::super::queue::EventQueue;
     use super::*;
     use proptest::prelude::*;
@@ -222,10 +223,6 @@ mod tests {
     /// Two nodes joined by one link of `rate` bit/s each way, no latency.
     fn one_link(rate: f64) -> Network {
         Network::new(2, &[LinkSpec { a: 0, b: 1, rate_ab_bps: rate, rate_ba_bps: rate, latency_s: 0.0 }]).unwrap()
-    }
-
-    fn spec(a: usize, b: usize, rate: f64, latency_s: f64) -> LinkSpec {
-        LinkSpec { a, b, rate_ab_bps: rate, rate_ba_bps: rate, latency_s }
     }
 
     enum Ev {
