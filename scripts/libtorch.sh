@@ -34,14 +34,25 @@ venv="$cache/venv"
 mkdir -p "$cache"
 
 # --- full: today's virtual environment ---------------------------------------
-torch_dir() { "$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null; }
-have_full() { [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null)" == "$TORCH_VERSION" ]]; }
+# Prints the venv's torch folder if it holds torch==$TORCH_VERSION; reads the
+# package metadata instead of importing torch, which takes seconds.
+torch_dir() {
+  [[ -x "$venv/bin/python" ]] && "$venv/bin/python" - "$TORCH_VERSION" 2>/dev/null <<'PY'
+import importlib.metadata, importlib.util, os, sys
+d = importlib.util.find_spec("torch").submodule_search_locations[0]
+assert importlib.metadata.version("torch").split("+")[0] == sys.argv[1]
+assert os.path.exists(os.path.join(d, "lib", "libtorch_cpu.so"))
+print(d)
+PY
+}
+have_full() { torch_dir >/dev/null; }
 install_full() {
   echo "slfsim: installing torch==$TORCH_VERSION with all its dependencies into $venv (first time only; about 4.7 GB)..." >&2
   command -v python3 >/dev/null || { echo "slfsim: python3 is needed to install LibTorch" >&2; exit 1; }
   [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" >&2
   "$venv/bin/pip" install --disable-pip-version-check --progress-bar off "torch==$TORCH_VERSION" >&2
-  have_full || { echo "slfsim: torch==$TORCH_VERSION did not install into $venv" >&2; exit 1; }
+  have_full && "$venv/bin/python" -c 'import torch' 2>/dev/null ||
+    { echo "slfsim: torch==$TORCH_VERSION did not install into $venv" >&2; exit 1; }
 }
 
 # --- lean: the wheel's C++ part and the two CUDA libraries it loads ----------
