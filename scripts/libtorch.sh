@@ -83,6 +83,8 @@ PY
 }
 # Compiles a tensor operation against LibTorch folder $1 the way torch-sys does
 # (headers, -ltorch -ltorch_cpu -lc10, rpath, no LD_LIBRARY_PATH) and runs it.
+# libstdc++ comes first, as in rustc's link line; otherwise the program binds
+# libtorch.so's weak std symbols and then needs the absent libtorch_cuda.so.
 check_lean() {
   local t="$1" work="$2"
   if ldd "$t/lib/libtorch_cpu.so" | grep -q "not found"; then
@@ -98,7 +100,7 @@ int main() {
   return a.matmul(a).sum().item<float>() == 22.0f ? 0 : 1;  // [[2,3],[6,11]]
 }
 CPP
-  "${CXX:-c++}" -w -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 -DGLOG_USE_GLOG_EXPORT -I"$t/include" \
+  $cxx -w -std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 -DGLOG_USE_GLOG_EXPORT -I"$t/include" \
     "$work/check.cpp" -o "$work/check" -L"$t/lib" -Wl,--as-needed -Wl,-rpath,"$t/lib" \
     -lstdc++ -ltorch -ltorch_cpu -lc10 -lgomp >&2
   env -u LD_LIBRARY_PATH "$work/check" >&2
@@ -149,7 +151,8 @@ if [[ "$mode" == full ]] || { [[ "$mode" == auto ]] && ! have_lean && have_full;
 fi
 if ! have_lean; then
   command -v python3 >/dev/null || { echo "slfsim: python3 is needed to install LibTorch" >&2; exit 1; }
-  command -v "${CXX:-c++}" >/dev/null || { echo "slfsim: a C++ compiler (${CXX:-c++}) is needed to build against LibTorch" >&2; exit 1; }
+  cxx="${CXX:-c++}"   # may carry a wrapper or flags, e.g. "ccache g++"
+  command -v ${cxx%% *} >/dev/null || { echo "slfsim: a C++ compiler ($cxx) is needed to build against LibTorch" >&2; exit 1; }
   # `set -e` does not apply inside a function called as a condition, so the
   # install runs as a plain command in a subshell and its status is read after.
   set +e
