@@ -14,7 +14,11 @@ mod heatmap;
 mod run_files;
 pub mod run_plots;
 mod study_files;
+mod study_plots;
+mod study_runs;
 mod table;
+mod two_user_files;
+mod two_user_plots;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -27,10 +31,15 @@ pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
 pub use run_files::write_run;
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
-pub use study_files::{
-    clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,
+pub use study_files::{write_study_results, write_study_tables, StudyResults};
+pub use study_plots::write_study_plots;
+pub use study_runs::{
+    clean_partial_runs, copy_missing_runs, read_finished_runs, read_run_folder, write_plan, write_run_folder,
+    FinishedRun, Timing,
 };
 pub use table::text_table;
+pub use two_user_files::{write_two_user_tables, TwoUserTables};
+pub use two_user_plots::write_two_user_plots;
 
 /// Errors of the report module. Every variant names the file concerned.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +52,9 @@ pub enum ReportError {
     Json { path: PathBuf, source: serde_json::Error },
     #[error("cannot write CSV {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
+    /// A study folder that cannot be summarised (unfinished or foreign runs).
+    #[error("{0}")]
+    Study(String),
 }
 
 /// The font family name under which the embedded font is registered.
