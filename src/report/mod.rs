@@ -11,6 +11,7 @@
 mod atomic;
 mod chart;
 mod heatmap;
+pub mod html;
 mod run_files;
 pub mod run_plots;
 mod study_files;
@@ -29,6 +30,7 @@ use plotters::prelude::*;
 pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
+pub use html::{write_report, FolderKind};
 pub use run_files::write_run;
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
 pub use study_files::{write_study_results, write_study_tables, StudyResults};
@@ -52,9 +54,12 @@ pub enum ReportError {
     Json { path: PathBuf, source: serde_json::Error },
     #[error("cannot write CSV {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
-    /// A study folder that cannot be summarised (unfinished or foreign runs).
+    #[error("cannot read {path}: {msg}")]
+    Read { path: PathBuf, msg: String },
+    /// A run or study folder that cannot be reported on (e.g. unfinished
+    /// runs, or neither kind); the message names the folder.
     #[error("{0}")]
-    Study(String),
+    Folder(String),
 }
 
 /// The font family name under which the embedded font is registered.

@@ -1,7 +1,7 @@
 //! The results of a study folder: `study.csv` (one row per run),
 //! `summary.csv` (one row per point: mean, sd and 95% CI of every metric),
-//! `timing.csv` (wall time per run) and the plots, all from the finished
-//! runs under `runs/`.
+//! `timing.csv` (wall time per run), the plots and `report.html`, all from
+//! the finished runs under `runs/`.
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +26,8 @@ pub fn write_study_results(plan: &Plan, out: &Path) -> Result<StudyResults, Repo
     let points = summarise_points(&by_point);
     let mut files = write_study_tables(out, &plan.labels, &runs, &points)?;
     files.extend(write_study_plots(out, &plan.name, &plan.labels, plan.x_axis, &points, &runs)?);
+    // Last: the page is built from the files above.
+    files.push(super::html::write_study_report(out)?);
     let wall_s = runs.iter().map(|r| r.timing.wall_s).sum();
     Ok(StudyResults { runs: runs.len(), points: points.len(), wall_s, files })
 }

@@ -77,7 +77,7 @@ pub fn read_finished_runs(plan: &Plan, out: &Path) -> Result<Vec<FinishedRun>, R
         match read_run_folder(&out.join("runs").join(&spec.id))? {
             Some((s, summary, timing)) => {
                 if &s != spec {
-                    return Err(ReportError::Study(format!("run {} does not match the study's plan", spec.id)));
+                    return Err(ReportError::Folder(format!("run {} does not match the study's plan", spec.id)));
                 }
                 runs.push(FinishedRun { spec: s, metrics: run_metrics(&summary), timing });
             }
@@ -85,7 +85,7 @@ pub fn read_finished_runs(plan: &Plan, out: &Path) -> Result<Vec<FinishedRun>, R
         }
     }
     if !missing.is_empty() {
-        return Err(ReportError::Study(format!(
+        return Err(ReportError::Folder(format!(
             "{} runs are not finished in {:?}: {}",
             missing.len(),
             [out],
