@@ -1,6 +1,7 @@
 //! Reporting: atomic file output (raw bytes, JSON, CSV), plain-text tables,
-//! and plots (heat maps, line charts, plots of simulation runs) rendered to
-//! both SVG and PNG.
+//! plots (heat maps, line charts, plots of simulation runs) rendered to both
+//! SVG and PNG, the files of runs, studies and the two-user study, and
+//! `report.html`, one page per run or study folder (`html`).
 //!
 //! Every file is written atomically (temp file in the same folder, fsync,
 //! rename), so a crash never leaves a half-written report behind.
