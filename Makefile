@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make run` and `make test`. Both install
-# LibTorch first if needed (PyPI torch==2.13.0 into ~/.cache/slfsim/venv,
-# shared by every clone; an existing $LIBTORCH is used as is).
+# LibTorch first if needed (scripts/libtorch.sh: the C++ part of PyPI's
+# torch==2.13.0, about 0.5 GB, into ~/.cache/slfsim, shared by every clone;
+# SLFSIM_TORCH=full installs the whole torch instead; an existing $LIBTORCH
+# is used as is).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run
@@ -18,7 +20,7 @@ TORCH = LIBTORCH="$$(scripts/libtorch.sh)"; export LIBTORCH;
 # Honour CARGO_TARGET_DIR like cargo does.
 BIN = $(or $(CARGO_TARGET_DIR),target)/release/slfsim
 
-.PHONY: setup build run test bench train clean
+.PHONY: setup build run test lint bench train clean
 
 setup:
 	@$(TORCH) echo "LibTorch: $$LIBTORCH"
@@ -39,6 +41,11 @@ test:
 # scenario names every shipped profile). 2 threads, as they were made.
 train: build
 	$(BIN) --threads 2 train scenarios/paper/two_user.ron --force
+
+# Formatting and lints as CI checks them (clippy with warnings as errors).
+lint:
+	cargo fmt --check
+	@$(TORCH) cargo clippy --release --all-targets --locked -- -D warnings
 
 bench:
 	@$(TORCH) cargo bench --locked

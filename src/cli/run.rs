@@ -56,7 +56,8 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 
-    let mut files = write_run(&dir, &out)?;
+    // events.jsonl first: report.html (written last by write_run) links it.
+    let mut files = Vec::new();
     match events {
         Some(f) => files.push(f.commit()?),
         None => {
@@ -67,6 +68,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
             }
         }
     }
+    files.extend(write_run(&dir, &out)?);
     let a = &out.summary.aggregate;
     let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
     println!(

@@ -1,9 +1,10 @@
 //! The files of a simulation run: `summary.json`, `events.jsonl`,
 //! `pairs.csv` (one row per misalignment episode), `timeseries.csv`, and
-//! the run's plots. Every file is written atomically; `events.jsonl` is
-//! streamed during the run into a temporary file in the output folder
-//! (`EventsFile`) and renamed into place at the end, so it is never held in
-//! memory and a failed run leaves no partial file.
+//! the run's plots, and `report.html` over all of them. Every file is
+//! written atomically; `events.jsonl` is streamed during the run into a
+//! temporary file in the output folder (`EventsFile`) and renamed into place
+//! at the end, so it is never held in memory and a failed run leaves no
+//! partial file.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -198,5 +199,7 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
         &format!("{}: mean recovery time by phase", s.scenario),
         &[(label, s.aggregate.phases.clone())],
     )?);
+    // Last: the page is built from the files above.
+    written.push(super::html::write_run_report(out)?);
     Ok(written)
 }

@@ -98,13 +98,16 @@ impl Graph {
     }
 }
 
+/// An edge with the same rate both ways (for tests).
+#[cfg(test)]
+pub(crate) fn symmetric(a: usize, b: usize, rate: f64, latency_s: f64) -> LinkSpec {
+    LinkSpec { a, b, rate_ab_bps: rate, rate_ba_bps: rate, latency_s }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn spec(a: usize, b: usize, rate: f64, latency_s: f64) -> LinkSpec {
-        LinkSpec { a, b, rate_ab_bps: rate, rate_ba_bps: rate, latency_s }
-    }
+    use symmetric as spec;
 
     #[test]
     fn rejects_bad_specs() {

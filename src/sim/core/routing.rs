@@ -386,11 +386,8 @@ impl<'g> Trees<'g> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::links::symmetric as spec;
     use super::*;
-
-    fn spec(a: usize, b: usize, rate: f64, latency_s: f64) -> LinkSpec {
-        LinkSpec { a, b, rate_ab_bps: rate, rate_ba_bps: rate, latency_s }
-    }
 
     #[test]
     fn f_routing_by_latency() {
