@@ -171,7 +171,8 @@ pub fn write_run_report(dir: &Path) -> Result<PathBuf, ReportError> {
 
     page.section("files", "Files");
     // events.jsonl is absent after `slfsim run --events none`.
-    let files: Vec<(String, String)> = raw_files().into_iter().filter(|(n, _)| dir.join(n).exists()).collect();
+    let files: Vec<(String, String)> =
+        raw_files().into_iter().filter(|(n, _)| n != "events.jsonl" || dir.join(n).exists()).collect();
     page.files(&files);
     let path = dir.join("report.html");
     write_atomic(&path, page.finish().as_bytes())?;
