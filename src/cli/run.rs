@@ -40,7 +40,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
     let dir = args.paths.out(&sc);
-    // events.jsonl is streamed into a temporary file beside it during the run.
+    // events.jsonl is streamed into a temporary file beside it during the run;
+    // a rejected or failed run must leave no folder it created.
+    let existed = dir.exists();
     let mut events = match args.events {
         Events::All => Some(EventsFile::create(&dir, EventVolume::All)?),
         Events::Episodes => Some(EventsFile::create(&dir, EventVolume::Episodes)?),
@@ -52,7 +54,13 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
         Some(f) => simulate(&sc, &paths, ctx.threads, f, progress),
         None => simulate(&sc, &paths, ctx.threads, &mut NoEvents, progress),
     }
-    .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    .map_err(|e| {
+        drop(events.take());
+        if !existed {
+            let _ = std::fs::remove_dir(&dir);
+        }
+        anyhow::anyhow!("{}: {e}", args.scenario.display())
+    })?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 
