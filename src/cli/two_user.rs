@@ -25,14 +25,14 @@ fn pm(s: &Spread, digits: usize) -> String {
 }
 
 pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
-    let sc = load_scenario(&args.scenario)?;
+    let mut sc = load_scenario(&args.scenario)?;
     anyhow::ensure!(!sc.two_user.pairs.is_empty(), "{}: two_user.pairs is empty", args.scenario.display());
-    let mut budget = sc.align.budget.clone();
-    if let Some(s) = args.steps {
-        budget.steps = s;
-    }
+    super::override_steps(&mut sc, args.steps)?;
+    let budget = sc.align.budget.clone();
+    let out = args.paths.out(&sc)?;
     let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
+    super::fit_to_data(&mut sc, &data_dir);
     let pb = progress::bar(0, "alignments");
     let rows = run_two_user(
         &sc.two_user,
@@ -51,8 +51,8 @@ pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
     )?;
     pb.finish_and_clear();
     let summary = summarise(&rows);
-    let out = args.paths.out(&sc);
 
+    Paths::claim(&out)?;
     // Per-run CSV.
     let runs: Vec<Vec<String>> = rows
         .iter()

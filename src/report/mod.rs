@@ -11,6 +11,7 @@
 mod atomic;
 mod chart;
 mod heatmap;
+pub mod out_dir;
 mod run_files;
 pub mod run_plots;
 mod study_files;
