@@ -93,7 +93,10 @@ const MAX_THREADS: usize = 1024;
 
 fn check(files: &[PathBuf]) -> Result<()> {
     for f in files {
-        if std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("Study("))) {
+        // Bounded and regular files only: a FIFO or /dev/zero must not block or fill memory
+        // here; on a read error `scenario::load` below reports it.
+        let text = slfsim::bounded::read_text(f, slfsim::bounded::MAX_TEXT);
+        if text.is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("Study("))) {
             let p = slfsim::study::sweep::plan(f)?;
             println!("ok: {} (study {:?}, {} runs)", f.display(), p.name, p.runs.len());
             continue;
@@ -240,9 +243,25 @@ fn run_cli() -> i32 {
         // Stopped by a signal: `main` reports it.
         Err(_) if slfsim::cancel::interrupted().is_some() => 1,
         Err(e) => {
-            // One line: the chain of causes joined by ": ".
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             1
         }
     }
+}
+
+/// The chain of causes joined by ": " on one line, without repeating a cause
+/// that a message already quotes (most error types print their source).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }

@@ -344,7 +344,15 @@ pub fn estimate(sc: &Scenario) -> Estimate {
     let mut messages_per_s = 0.0;
     for t in &net.traffic {
         let (from, to) = (size(&t.from), size(&t.to));
-        let mut n = from * to;
+        // A user does not send to itself: a selector inside the other adds no pair with itself.
+        let same = if t.from == "*" || t.from == t.to {
+            to
+        } else if t.to == "*" {
+            from
+        } else {
+            0.0
+        };
+        let mut n = (from * to - same).max(0.0);
         if t.neighbours_only {
             n = n.min(2.0 * links);
         }
