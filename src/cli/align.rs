@@ -87,13 +87,15 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
         MethodArg::Retrain => Method::Retrain,
     };
     method.validate(prx.model.decoder_layers()).map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let mut budget = sc.align.budget.clone();
-    if let Some(s) = args.steps {
-        budget.steps = s;
-    }
+    let mut budget = {
+        let mut sc = sc.clone();
+        super::override_steps(&mut sc, args.steps)?;
+        sc.align.budget
+    };
     if args.target_accuracy.is_some() {
         budget.target_accuracy = args.target_accuracy;
     }
+    let out = args.paths.out(&sc)?;
     let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
     let (tx, _) = load_checkpoint(&models_dir, ptx)?;
@@ -103,9 +105,9 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data_dir };
     let (res, _) = align(&tx, &rx, &method, &budget, &sc.align.cost, &inputs, args.seed.unwrap_or(sc.seed))?;
 
-    let out = args.paths.out(&sc);
     let stem = format!("align_{}_{}_{}", res.tx, res.rx, res.method);
     let path = out.join(format!("{stem}.json"));
+    Paths::claim(&out)?;
     write_json_atomic(&path, &res)?;
     if let Some(p) = &args.json {
         write_json_atomic(p, &res)?;

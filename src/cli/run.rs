@@ -21,10 +21,11 @@ pub struct RunArgs {
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let mut sc = load_scenario(&args.scenario)?;
-    if let Some(n) = args.steps {
-        sc.align.budget.steps = n;
-    }
-    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir: ctx.data_dir()?, cache_dir: None };
+    super::override_steps(&mut sc, args.steps)?;
+    let dir = args.paths.out(&sc)?;
+    let data_dir = ctx.data_dir()?;
+    super::fit_to_data(&mut sc, &data_dir);
+    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir, cache_dir: None };
     let started = std::time::Instant::now();
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
     let pb = progress::bar(horizon_ms, "simulated ms");
@@ -33,7 +34,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 
-    let dir = args.paths.out(&sc);
+    Paths::claim(&dir)?;
     let files = write_run(&dir, &out)?;
     let a = &out.summary.aggregate;
     let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));

@@ -13,6 +13,7 @@ mod atomic;
 mod chart;
 mod heatmap;
 pub mod html;
+pub mod out_dir;
 mod run_files;
 pub mod run_plots;
 mod study_files;

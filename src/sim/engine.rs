@@ -48,6 +48,9 @@ pub enum EngineError {
     Net(#[from] NetError),
     #[error("event queue: {0}")]
     Queue(#[from] QueueError),
+    /// A signal asked the process to stop (`crate::cancel`).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// Which way a model transfer goes: RX's decoder down to TX, or the aligned
@@ -102,6 +105,9 @@ pub fn run(world: &World, lab: &mut dyn Lab, mut progress: impl FnMut(f64)) -> R
     while let Some((t, _, ev)) = e.q.pop() {
         if t > horizon {
             break;
+        }
+        if crate::cancel::interrupted().is_some() {
+            return Err(EngineError::Interrupted);
         }
         e.handled += 1;
         let stop = matches!(ev, Ev::Horizon);

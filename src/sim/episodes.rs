@@ -183,10 +183,10 @@ impl Engine<'_> {
             return Ok(());
         }
         let conf = match (self.truly_aligned(p), self.pairs[p].aligned_job) {
-            (true, Some(job)) => self.lab.align_result(job)?.after.confidences[message] as f64,
+            (true, Some(job)) => nth(&self.lab.align_result(job)?.after.confidences, message),
             _ => {
                 let id = self.lab.evaluate(self.class(p));
-                self.lab.eval_result(id)?.confidences[message] as f64
+                nth(&self.lab.eval_result(id)?.confidences, message)
             }
         };
         let declared = self.pairs[p].monitor.as_mut().is_some_and(|m| m.observe(conf));
@@ -213,5 +213,14 @@ impl Engine<'_> {
         self.episodes[ep].detected_s = Some(ns_to_secs(now));
         self.log_pair(now, EventKind::MisalignmentDetected, p);
         self.enqueue(now, p)
+    }
+}
+
+/// Message `i`'s confidence; a test split smaller than `eval.test_images`
+/// holds fewer messages, which then repeat.
+fn nth(confidences: &[f32], i: usize) -> f64 {
+    match confidences.len() {
+        0 => 0.0,
+        n => confidences[i % n] as f64,
     }
 }

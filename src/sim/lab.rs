@@ -5,11 +5,20 @@
 //! LibTorch intra-op thread, so the pool's size changes wall time only,
 //! never a number. The loop asks for a job's result only when it reaches
 //! the event that needs it; jobs started close together run in parallel.
+//!
+//! A lab dropped with jobs still running (a run that ends at its horizon
+//! before it needs them, an error, a signal) cancels them, waits for them to
+//! stop at their next step and joins its threads: no LibTorch work is left
+//! running while the process exits, when LibTorch's static destructors
+//! would race with it. Cancelled results were never needed, so outputs do
+//! not change.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -158,9 +167,7 @@ enum Slot<T> {
 impl<T> Slot<T> {
     fn get(&mut self) -> &Result<T, LabError> {
         if let Slot::Pending(rx) = self {
-            let r = rx.recv().unwrap_or_else(|_| {
-                Err(LabError { job: "job".into(), msg: "worker thread died (panic in LibTorch?)".into() })
-            });
+            let r = rx.recv().unwrap_or_else(|_| Err(LabError { job: "job".into(), msg: "worker thread died".into() }));
             *self = Slot::Done(r);
         }
         match self {
@@ -172,7 +179,11 @@ impl<T> Slot<T> {
 
 pub struct TorchLab {
     ctx: Arc<JobContext>,
-    pool: rayon::ThreadPool,
+    /// Some until dropped (then its threads are joined).
+    pool: Option<rayon::ThreadPool>,
+    threads: Vec<JoinHandle<()>>,
+    /// Set when the lab is dropped: jobs still running stop at their next step.
+    cancel: Arc<AtomicBool>,
     eval_ids: HashMap<LinkClass, usize>,
     evals: Vec<Slot<LinkEval>>,
     /// By (key, method label): one lab may run several methods.
@@ -183,14 +194,25 @@ pub struct TorchLab {
 impl TorchLab {
     /// `threads` workers, each job on one LibTorch thread.
     pub fn new(ctx: JobContext, threads: usize) -> Result<TorchLab, LabError> {
+        // Our own threads (not rayon's detached ones), so that drop can join them.
+        let mut handles = Vec::new();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
-            .thread_name(|i| format!("slfsim-job-{i}"))
+            .spawn_handler(|t| {
+                let mut b = std::thread::Builder::new().name(format!("slfsim-job-{}", t.index()));
+                if let Some(size) = t.stack_size() {
+                    b = b.stack_size(size);
+                }
+                handles.push(b.spawn(|| t.run())?);
+                Ok(())
+            })
             .build()
             .map_err(|e| LabError { job: "pool".into(), msg: e.to_string() })?;
         Ok(TorchLab {
             ctx: Arc::new(ctx),
-            pool,
+            pool: Some(pool),
+            threads: handles,
+            cancel: Arc::new(AtomicBool::new(false)),
             eval_ids: HashMap::new(),
             evals: Vec::new(),
             align_ids: HashMap::new(),
@@ -208,14 +230,53 @@ impl TorchLab {
         }
         let (tx, rx) = channel();
         let ctx = Arc::clone(&self.ctx);
-        self.pool.spawn(move || {
-            // Fixed per job: results must not depend on the pool size.
-            tch::set_num_threads(1);
-            let r = f(&ctx).and_then(|v| store(&file, &v).map(|_| v));
+        let cancel = Arc::clone(&self.cancel);
+        let Some(pool) = &self.pool else { unreachable!("the pool lives until the lab is dropped") };
+        pool.spawn(move || {
+            let cancelled = || LabError { job: "job".into(), msg: "cancelled".into() };
+            let r = if cancel.load(Ordering::SeqCst) || crate::cancel::interrupted().is_some() {
+                Err(cancelled())
+            } else {
+                // A panic (tch turns LibTorch exceptions into panics) becomes this
+                // job's error; left alone, it would abort the process.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::cancel::with_token(cancel, || {
+                        // Fixed per job: results must not depend on the pool size.
+                        tch::set_num_threads(1);
+                        f(&ctx).and_then(|v| store(&file, &v).map(|_| v))
+                    })
+                }))
+                .unwrap_or_else(|p| Err(LabError { job: "job".into(), msg: format!("panicked: {}", panic_text(&p)) }))
+            };
             let _ = tx.send(r);
         });
         Slot::Pending(rx)
     }
+}
+
+impl Drop for TorchLab {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        // Every job answers (cancelled ones at their next step) before the pool goes.
+        for slot in &mut self.evals {
+            slot.get();
+        }
+        for slot in &mut self.aligns {
+            slot.get();
+        }
+        drop(self.pool.take());
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The message of a caught panic.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn err(job: &str) -> impl Fn(String) -> LabError + '_ {

@@ -18,11 +18,13 @@
 //! - `detect`: the monitor's confidence window and the detection score.
 //! - `outcome`: episode, pair and user records, and aggregates computed
 //!   from them.
+//! - `bounds`: durations the world implies, checked against the clock.
 //! - `simulate`: one run end to end (world, checkpoints, lab, loop).
 
 pub mod core;
 
 mod alignment;
+pub mod bounds;
 pub mod detect;
 pub mod engine;
 mod episodes;

@@ -162,6 +162,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             "no users: `slfsim run` needs a network section with at least two users".into(),
         ));
     }
+    // Sizes from the specification, before anything is allocated.
+    crate::scenario::limits::check_size(sc, &crate::scenario::limits::Limits::current())?;
     let mut users = Vec::new();
     let profile_of =
         |field: String, name: &str| sc.profile_index(name).ok_or_else(|| (field, format!("no profile named {name:?}")));
@@ -348,6 +350,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     }
     world.changes = changes;
+    super::bounds::check_durations(&world)?;
     Ok(world)
 }
 
