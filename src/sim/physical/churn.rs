@@ -178,7 +178,10 @@ mod tests {
         assert_eq!((ok[0].t_s, ok[0].user.as_str(), ok[0].event, ok[0].line), (2.5, "u0", Presence::Join, 4));
         let bad = |t: &str| parse_presence(t, f).unwrap_err().to_string();
         assert_eq!(bad("t,user,event\n"), "churn.csv:1: the header must be `t_s,user,event`, found `t,user,event`");
-        assert_eq!(bad("t_s,user,event\n1,u,join\n2,u,sleep\n"), "churn.csv:3: event: \"sleep\" is neither join nor leave");
+        assert_eq!(
+            bad("t_s,user,event\n1,u,join\n2,u,sleep\n"),
+            "churn.csv:3: event: \"sleep\" is neither join nor leave"
+        );
         assert_eq!(bad("t_s,user,event\n-1,u,join\n"), "churn.csv:2: t_s: \"-1\" is not a time >= 0");
         assert_eq!(bad("t_s,user,event\n1,u\n"), "churn.csv:2: 2 fields, expected 3 (t_s,user,event)");
         assert_eq!(bad(""), "churn.csv:1: empty trace");

@@ -63,7 +63,10 @@ impl Area {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placement {
     Uniform,
-    Clustered { clusters: usize, sigma_m: f64 },
+    Clustered {
+        clusters: usize,
+        sigma_m: f64,
+    },
     /// The i-th user at `points[i % len]`.
     Explicit(Vec<Point>),
 }
@@ -90,7 +93,10 @@ pub fn place(placement: &Placement, area: &Area, index: usize, centres: &[Point]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Motion {
     Static,
-    RandomWaypoint { speed_mps: (f64, f64), pause_s: (f64, f64) },
+    RandomWaypoint {
+        speed_mps: (f64, f64),
+        pause_s: (f64, f64),
+    },
     /// (t_s, point), in time order.
     Path(Vec<(f64, Point)>),
 }
@@ -180,8 +186,10 @@ impl Mover {
                             } else {
                                 let step = speed * (t_s - self.t_s);
                                 let f = step / left;
-                                self.pos =
-                                    Point { x: self.pos.x + f * (target.x - self.pos.x), y: self.pos.y + f * (target.y - self.pos.y) };
+                                self.pos = Point {
+                                    x: self.pos.x + f * (target.x - self.pos.x),
+                                    y: self.pos.y + f * (target.y - self.pos.y),
+                                };
                                 walked += step;
                                 self.t_s = t_s;
                             }
