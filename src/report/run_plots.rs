@@ -673,6 +673,7 @@ mod tests {
             fidelity: crate::scenario::Fidelity::Exact,
             job: None,
             restarts: 0,
+            ended_s: None,
         }
     }
 
