@@ -15,6 +15,8 @@ mod run_files;
 pub mod run_plots;
 mod study_files;
 mod table;
+mod world_files;
+mod world_plots;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -31,6 +33,8 @@ pub use study_files::{
     clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,
 };
 pub use table::text_table;
+pub use world_files::write_world;
+pub use world_plots::{world_causes, world_map};
 
 /// Errors of the report module. Every variant names the file concerned.
 #[derive(Debug, thiserror::Error)]
