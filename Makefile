@@ -1,6 +1,8 @@
 # Two commands on a fresh machine: `make run` and `make test`. Both install
-# LibTorch first if needed (PyPI torch==2.13.0 into ~/.cache/slfsim/venv,
-# shared by every clone; an existing $LIBTORCH is used as is).
+# LibTorch first if needed (scripts/libtorch.sh: the C++ part of PyPI's
+# torch==2.13.0, about 0.5 GB, into ~/.cache/slfsim, shared by every clone;
+# SLFSIM_TORCH=full installs the whole torch instead; an existing $LIBTORCH
+# is used as is).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := run

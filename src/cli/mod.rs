@@ -4,6 +4,7 @@
 mod align;
 mod eval;
 mod progress;
+mod report;
 mod run;
 mod study;
 mod train;
@@ -50,6 +51,8 @@ enum Command {
     Study(study::StudyArgs),
     /// The paper's two-user study: SLF at every ℓ over replicate pairs; table and plots.
     TwoUser(two_user::TwoUserArgs),
+    /// Rebuild report.html of a run or study folder from its files (e.g. after merging shards).
+    Report(report::ReportArgs),
 }
 
 pub struct Ctx {
@@ -77,6 +80,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::TwoUser(args) => two_user::run(&ctx, args),
         Command::Run(args) => run::run(&ctx, args),
         Command::Study(args) => study::run(&ctx, args),
+        Command::Report(args) => report::run(args),
     }
 }
 

@@ -8,11 +8,10 @@ use std::sync::Mutex;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use slfsim::report::{
-    clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,
+    clean_partial_runs, copy_missing_runs, write_plan, write_run_folder, write_study_results, Timing,
 };
 use slfsim::sim::simulate::{simulate, SimPaths};
-use slfsim::study::results::{run_metrics, summarise_points};
-use slfsim::study::sweep::{plan, shard, Plan, RunSpec};
+use slfsim::study::sweep::{plan, shard, Plan};
 
 use super::{progress, Ctx};
 
@@ -46,8 +45,6 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     }
     Ok((i, n))
 }
-
-type Finished = (RunSpec, Vec<(String, Option<f64>)>, Timing);
 
 pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
     if !args.merge.is_empty() {
@@ -143,36 +140,14 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
         );
         return Ok(());
     }
-    finish(&plan, &out, &[out.clone()])
+    finish(&plan, &out)
 }
 
-/// Reads every run of `plan` from the first of `dirs` that has it, then
-/// writes the tables and plots into `out`.
-fn finish(plan: &Plan, out: &Path, dirs: &[PathBuf]) -> Result<()> {
-    let mut runs: Vec<Finished> = Vec::new();
-    let mut missing = Vec::new();
-    for spec in &plan.runs {
-        let found = dirs.iter().find_map(|d| read_run_folder(&d.join("runs").join(&spec.id)).transpose());
-        match found {
-            Some(r) => {
-                let (s, summary, t) = r?;
-                anyhow::ensure!(&s == spec, "run {} does not match the study's plan", spec.id);
-                runs.push((s, run_metrics(&summary), t));
-            }
-            None => missing.push(spec.id.clone()),
-        }
-    }
-    if !missing.is_empty() {
-        bail!("{} runs are not finished in {:?}: {}", missing.len(), dirs, missing.join(", "));
-    }
-    let by_point: Vec<(RunSpec, Vec<(String, Option<f64>)>)> =
-        runs.iter().map(|(s, m, _)| (s.clone(), m.clone())).collect();
-    let points = summarise_points(&by_point);
-    let mut files = write_study_tables(out, &plan.labels, &runs, &points)?;
-    files.extend(write_study_plots(out, &plan.name, &plan.labels, plan.x_axis, &points, &runs)?);
-    let wall: f64 = runs.iter().map(|(_, _, t)| t.wall_s).sum();
-    println!("{}: {} runs, {} points; {:.0} s of run wall time in total", plan.name, runs.len(), points.len(), wall);
-    println!("wrote {} files to {}", files.len(), out.display());
+/// Writes the study's tables and plots into `out` from its finished runs.
+fn finish(plan: &Plan, out: &Path) -> Result<()> {
+    let r = write_study_results(plan, out)?;
+    println!("{}: {} runs, {} points; {:.0} s of run wall time in total", plan.name, r.runs, r.points, r.wall_s);
+    println!("wrote {} files to {}", r.files.len(), out.display());
     Ok(())
 }
 
@@ -191,17 +166,7 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
         bail!("{} holds another study than {}", dirs[i].display(), dirs[0].display());
     }
     // The merged folder is a complete study folder: every run is written into it.
-    let runs_dir = out.join("runs");
-    for spec in &plan.runs {
-        if runs_dir.join(&spec.id).join("summary.json").exists() {
-            continue;
-        }
-        if let Some((s, summary, timing)) =
-            dirs.iter().find_map(|d| read_run_folder(&d.join("runs").join(&spec.id)).transpose()).transpose()?
-        {
-            write_run_folder(&runs_dir, &s, &summary, &timing)?;
-        }
-    }
+    copy_missing_runs(&plan, dirs, out)?;
     write_plan(out, &plan)?;
-    finish(&plan, out, &[out.to_path_buf()])
+    finish(&plan, out)
 }

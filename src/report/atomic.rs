@@ -19,7 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 }
 
 /// Writes `value` as pretty JSON with a trailing newline, atomically.
-pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), ReportError> {
+pub fn write_json_atomic<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<(), ReportError> {
     let mut bytes =
         serde_json::to_vec_pretty(value).map_err(|source| ReportError::Json { path: path.to_path_buf(), source })?;
     bytes.push(b'\n');

@@ -1,6 +1,7 @@
 //! Reporting: atomic file output (raw bytes, JSON, CSV), plain-text tables,
-//! and plots (heat maps, line charts, plots of simulation runs) rendered to
-//! both SVG and PNG.
+//! plots (heat maps, line charts, plots of simulation runs) rendered to both
+//! SVG and PNG, the files of runs, studies and the two-user study, and
+//! `report.html`, one page per run or study folder (`html`).
 //!
 //! Every file is written atomically (temp file in the same folder, fsync,
 //! rename), so a crash never leaves a half-written report behind.
@@ -11,10 +12,15 @@
 mod atomic;
 mod chart;
 mod heatmap;
+pub mod html;
 mod run_files;
 pub mod run_plots;
 mod study_files;
+mod study_plots;
+mod study_runs;
 mod table;
+mod two_user_files;
+mod two_user_plots;
 mod world_files;
 mod world_plots;
 
@@ -27,12 +33,18 @@ use plotters::prelude::*;
 pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
+pub use html::{write_report, FolderKind};
 pub use run_files::write_run;
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
-pub use study_files::{
-    clean_partial_runs, read_run_folder, write_plan, write_run_folder, write_study_plots, write_study_tables, Timing,
+pub use study_files::{write_study_results, write_study_tables, StudyResults};
+pub use study_plots::write_study_plots;
+pub use study_runs::{
+    clean_partial_runs, copy_missing_runs, read_finished_runs, read_run_folder, write_plan, write_run_folder,
+    FinishedRun, Timing,
 };
 pub use table::text_table;
+pub use two_user_files::{write_two_user_tables, TwoUserTables};
+pub use two_user_plots::write_two_user_plots;
 pub use world_files::write_world;
 pub use world_plots::{world_causes, world_map};
 
@@ -47,6 +59,12 @@ pub enum ReportError {
     Json { path: PathBuf, source: serde_json::Error },
     #[error("cannot write CSV {path}: {source}")]
     Csv { path: PathBuf, source: csv::Error },
+    #[error("cannot read {path}: {msg}")]
+    Read { path: PathBuf, msg: String },
+    /// A run or study folder that cannot be reported on (e.g. unfinished
+    /// runs, or neither kind); the message names the folder.
+    #[error("{0}")]
+    Folder(String),
 }
 
 /// The font family name under which the embedded font is registered.

@@ -1,6 +1,7 @@
 //! The files of a simulation run: `summary.json`, `events.jsonl`,
 //! `pairs.csv` (one row per misalignment episode), `timeseries.csv`, and
-//! the run's plots. Every file is written atomically.
+//! the run's plots, and `report.html` over all of them. Every file is
+//! written atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -161,5 +162,7 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
     if let Some(w) = &run.physical {
         written.extend(super::write_world(out, &s.scenario, w)?);
     }
+    // Last: the page is built from the files above.
+    written.push(super::html::write_run_report(out)?);
     Ok(written)
 }

@@ -274,22 +274,36 @@ fn line_chart_writes_svg_and_png() {
     );
 }
 
-/// Writes the sample plots to $SLFSIM_REPORT_DEMO (if set) for a visual check.
-#[test]
-fn demo_plots_for_eyeballing() {
-    let Some(dir) = std::env::var_os("SLFSIM_REPORT_DEMO") else {
-        return;
+/// Where demos write their plots: $SLFSIM_REPORT_DEMO, else a fresh
+/// folder under the system's temp folder (kept, so it can be looked at).
+pub(crate) fn demo_dir() -> std::path::PathBuf {
+    let dir = match std::env::var_os("SLFSIM_REPORT_DEMO") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => tempfile::Builder::new().prefix("slfsim-report-demo-").tempdir().unwrap().keep(),
     };
-    let dir = Path::new(&dir);
-    sample_heatmap(dir);
-    line_chart(&dir.join("line"), "Accuracy vs. rounds", "round", "accuracy", &sample_series(), true).unwrap();
+    fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
+/// Writes the sample plots for a visual check:
+/// `SLFSIM_REPORT_DEMO=DIR cargo test --release --lib demo_plots -- --ignored`.
 #[test]
-fn demo_big_heatmap_for_eyeballing() {
-    let Some(dir) = std::env::var_os("SLFSIM_REPORT_DEMO") else {
-        return;
-    };
+#[ignore = "demo: writes sample plots to $SLFSIM_REPORT_DEMO (or a temp folder) to look at"]
+fn demo_plots_for_eyeballing() {
+    let dir = demo_dir();
+    let mut written = sample_heatmap(&dir);
+    written.extend(
+        line_chart(&dir.join("line"), "Accuracy vs. rounds", "round", "accuracy", &sample_series(), true).unwrap(),
+    );
+    big_heatmap(&dir);
+    for p in written {
+        assert!(fs::metadata(&p).unwrap().len() > 1_000, "{} is nearly empty", p.display());
+    }
+    println!("demo plots in {}", dir.display());
+}
+
+/// A 12x12 map with long names, as `eval` draws for many profiles.
+fn big_heatmap(dir: &Path) -> Vec<std::path::PathBuf> {
     let names: Vec<String> = (0..12).map(|i| format!("cifar10_eps0.{i}_s{i}_snr10dB")).collect();
     let values: Vec<Vec<f64>> = (0..12)
         .map(|r| (0..12).map(|c| if r == c { 0.05 } else { 0.3 + 0.04 * ((r + 2 * c) % 12) as f64 }).collect())
@@ -305,5 +319,21 @@ fn demo_big_heatmap_for_eyeballing() {
         reverse: true,
         fmt: &|v| format!("{v:.2}"),
     };
-    heatmap(&Path::new(&dir).join("big"), &spec).unwrap();
+    heatmap(&dir.join("big"), &spec).unwrap()
+}
+
+#[test]
+fn heatmap_turns_long_column_labels_and_keeps_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = big_heatmap(dir.path());
+    let svg = fs::read_to_string(&paths[0]).unwrap();
+    // Too wide to lie flat: the 12 column labels stand upright, as does the
+    // row-axis name; every name is shown whole.
+    assert_eq!(svg.matches("transform=\"rotate(270,").count(), 13);
+    for i in 0..12 {
+        assert_eq!(svg.matches(&format!("\ncifar10_eps0.{i}_s{i}_snr10dB\n")).count(), 2, "label {i}");
+    }
+    // Every cell still shows its value: 12 diagonal cells read 0.05.
+    assert_eq!(svg.matches("\n0.05\n").count(), 12);
+    assert_eq!(png_size(&fs::read(&paths[1]).unwrap()), (800, 700));
 }
