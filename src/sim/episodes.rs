@@ -20,7 +20,10 @@ impl Engine<'_> {
         }
         self.users[u].present = true;
         let name = self.world.users[u].name.clone();
-        self.log(now, EventKind::UserJoined).user = Some(name);
+        let at = self.serving_station(u).map(|k| format!("at {k}"));
+        let r = self.log(now, EventKind::UserJoined);
+        r.user = Some(name);
+        r.detail = at;
         for p in self.pairs_of[u].clone() {
             if self.both_present(p) {
                 self.activate(p, now, Cause::Join)?;

@@ -324,6 +324,13 @@ impl Engine<'_> {
         Ok(())
     }
 
+    /// With cells, the name of the station serving user `u`.
+    pub(super) fn serving_station(&self, u: usize) -> Option<String> {
+        let ph = self.world.physical.as_ref()?;
+        let k = self.phys.radio.as_ref()?.users[u].as_ref()?.attach.serving;
+        Some(self.world.users[ph.stations[k]].name.clone())
+    }
+
     fn station_index(&self, u: usize) -> Option<usize> {
         self.world.physical.as_ref()?.station_of[u]
     }
