@@ -264,13 +264,16 @@ fn tx_model(ctx: &JobContext, s: TxState, job: &str) -> Result<Transceiver, LabE
     Ok(tx)
 }
 
+/// A job's result, its link's numbers, and the aligned link at every other ε bin.
+type JobOutput = (AlignResult, LinkEval, Vec<(f64, LinkEval)>);
+
 fn run_job(
     ctx: &JobContext,
     class: LinkClass,
     method: &Method,
     budget: &Budget,
     key: &str,
-) -> Result<(AlignResult, LinkEval, Vec<(f64, LinkEval)>), LabError> {
+) -> Result<JobOutput, LabError> {
     let job = format!("job {key}");
     let e = err(&job);
     let tx = tx_model(ctx, class.0, &job)?;

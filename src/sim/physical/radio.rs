@@ -264,7 +264,7 @@ impl RateModel {
     /// or the Shannon cap (> 0).
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            RateModel::Shannon { cap_bps_hz } if !(*cap_bps_hz > 0.0) => {
+            RateModel::Shannon { cap_bps_hz } if cap_bps_hz.is_nan() || *cap_bps_hz <= 0.0 => {
                 Err(format!("cap_bps_hz: {cap_bps_hz} must be > 0"))
             }
             RateModel::Mcs(t) if t.is_empty() => Err("mcs: the table is empty".into()),
