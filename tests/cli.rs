@@ -1,5 +1,6 @@
-//! The command line as a user meets it: the binary runs without
-//! LD_LIBRARY_PATH, and bad input gives one clear error line and exit 1.
+//! The command line as a user meets it: the binary runs LibTorch without
+//! LD_LIBRARY_PATH, `align` and `two-user` end to end on the embedded data,
+//! and bad input gives one clear error line and exit 1.
 
 mod common;
 use common::*;
@@ -14,11 +15,121 @@ const TINY: &str = r#"Scenario(
 )
 "#;
 
+fn json(p: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+}
+
+fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
 #[test]
 fn binary_runs_without_ld_library_path() {
     let o = slfsim(&["--version"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("slfsim "));
+    // Real LibTorch work through the binary, still without LD_LIBRARY_PATH (see `slfsim`):
+    // a matched pair judged on the embedded data's first 1,000 MNIST test images.
+    let d = tempfile::tempdir().unwrap();
+    let j = d.path().join("a.json");
+    let (out, js) = (d.path().to_str().unwrap(), j.to_str().unwrap());
+    let args = ["align", "scenarios/quickstart.ron", "--tx", "mnist_e0_s1", "--rx", "mnist_e0_s1"];
+    let o = slfsim(&[&args[..], &["--method", "none", "--out", out, "--json", js]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let before = &json(&j)["before"];
+    assert!(num(&before["accuracy_rx"]) > 0.9 && num(&before["mse"]) < 0.01, "{before}");
+}
+
+#[test]
+fn align_command_end_to_end_slf_improves_a_misaligned_pair() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let j = d.path().join("a.json");
+    let base = ["align", "scenarios/quickstart.ron", "--tx", "mnist_e0_s2", "--rx", "mnist_e0_s1"];
+    let o = slfsim(
+        &[
+            &base[..],
+            &["--method", "slf", "--freeze", "2", "--steps", "30", "--out", out.to_str().unwrap()],
+            &["--json", j.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("slf-l2 mnist_e0_s2 -> mnist_e0_s1: 30 steps"), "{stdout}");
+    let r = json(&j);
+    assert!(
+        std::fs::read(out.join("align_mnist_e0_s2_mnist_e0_s1_slf-l2.json")).unwrap() == std::fs::read(&j).unwrap()
+    );
+    for f in ["svg", "png"] {
+        assert!(out.join(format!("align_mnist_e0_s2_mnist_e0_s1_slf-l2_curve.{f}")).metadata().unwrap().len() > 0);
+    }
+    assert_eq!(
+        (r["tx"].as_str(), r["rx"].as_str(), r["method"].as_str()),
+        (Some("mnist_e0_s2"), Some("mnist_e0_s1"), Some("slf-l2"))
+    );
+    assert_eq!((r["freeze"].as_u64(), r["steps"].as_u64(), r["headline"].as_str()), (Some(2), Some(30), Some("rx")));
+    // Curve points every eval_every = 50 steps, and at the last step.
+    let steps: Vec<u64> = r["curve"].as_array().unwrap().iter().map(|c| c["step"].as_u64().unwrap()).collect();
+    assert_eq!(steps, [0, 30]);
+    // ℓ = 2 of L = 4: the layers 0 and 1 (64·16·9+64 and 64·64·16+64 parameters) and the
+    // codebook (64·16) go up; the whole decoder (+ 32·64·16+32 and 1·32·9+1) and codebook come down.
+    let up = 4 * (64 * 16 * 9 + 64 + 64 * 64 * 16 + 64 + 64 * 16);
+    assert_eq!(r["upload_bytes"].as_u64(), Some(up));
+    assert_eq!(r["download_bytes"].as_u64(), Some(up + 4 * (64 * 32 * 16 + 32 + 32 * 9 + 1)));
+    assert_eq!((r["per_step_up_bytes"].as_u64(), r["per_step_down_bytes"].as_u64()), (Some(0), Some(0)));
+    let t = num(&r["download_s"]) + num(&r["compute_s"]) + num(&r["upload_s"]);
+    assert!((num(&r["recovery_time_s"]) - t).abs() < 1e-9, "{r}");
+    assert_eq!(r["finetune_flops"].as_u64(), r["flops_per_step"].as_u64().map(|f| 30 * f));
+    let (b, a) = (&r["before"], &r["after"]);
+    println!("slfsim align, 30 steps: {b} -> {a}");
+    // Measured: 0.114 -> 0.558 (RX classifier), MSE 0.137 -> 0.036; the bounds leave about
+    // half the gain as margin.
+    assert!(num(&b["accuracy_rx"]) < 0.3, "{b}");
+    assert!(num(&a["accuracy_rx"]) > num(&b["accuracy_rx"]) + 0.25, "{b} -> {a}");
+    assert!(num(&a["mse"]) < 0.5 * num(&b["mse"]), "{b} -> {a}");
+    for k in ["accuracy_tx", "psnr_db"] {
+        assert!(num(&a[k]).is_finite(), "{a}");
+    }
+}
+
+#[test]
+fn two_user_command_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/quickstart.ron")).unwrap();
+    let two_user = r#"two_user: (pairs: [(study: "seed", tx: "mnist_e0_s2", rx: "mnist_e0_s1")],
+                                 methods: [slf(freeze: 2, side: output), split_learning]),
+    network: ("#;
+    let sc = d.path().join("two.ron");
+    write(&sc, &text.replacen("network: (", two_user, 1));
+    let out = d.path().join("out");
+    let o = slfsim(&["two-user", sc.to_str().unwrap(), "--steps", "30", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = json(&out.join("two_user_runs.json"));
+    let rows = runs.as_array().unwrap_or_else(|| panic!("{runs}"));
+    let method = |r: &serde_json::Value| r["result"]["method"].as_str().unwrap().to_string();
+    assert_eq!(rows.iter().map(method).collect::<Vec<_>>(), ["none", "slf-l2", "split-learning"]);
+    let acc = |r: &serde_json::Value, when: &str| num(&r["result"][when]["accuracy_rx"]);
+    // none changes nothing; both methods lift the misaligned pair.
+    assert_eq!(acc(&rows[0], "before"), acc(&rows[0], "after"));
+    for r in &rows[1..] {
+        assert_eq!(r["study"].as_str(), Some("seed"));
+        assert_eq!(r["result"]["steps"].as_u64(), Some(30));
+        // Measured: slf-l2 0.114 -> 0.558 (as `slfsim align` with the same seed), split learning
+        // 0.114 -> 0.816.
+        println!("two-user {}: {} -> {}", method(r), acc(r, "before"), acc(r, "after"));
+        assert!(acc(r, "after") > acc(r, "before") + 0.25, "{}", r["result"]);
+    }
+    // Split learning's per-step traffic: 64 images x (z 16·8·8 + image 32·32) f32 each way.
+    assert_eq!(rows[2]["result"]["per_step_up_bytes"].as_u64(), Some(64 * (1024 + 1024) * 4));
+    let csv = std::fs::read_to_string(out.join("two_user_runs.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let summary = std::fs::read_to_string(out.join("two_user_summary.md")).unwrap();
+    assert!(summary.contains("slf-l2") && summary.contains("split-learning"), "{summary}");
+    assert_eq!(std::fs::read_to_string(out.join("two_user_summary.csv")).unwrap().lines().count(), 4);
+    for plot in ["accuracy_vs_freeze", "mse_vs_freeze", "time_vs_freeze", "accuracy_vs_time"] {
+        assert!(out.join(format!("two_user_{plot}.png")).metadata().unwrap().len() > 0, "{plot}");
+    }
 }
 
 #[test]

@@ -4,9 +4,10 @@
 
 mod common;
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{assert_clean_error, root, slfsim, stderr};
 
@@ -17,6 +18,26 @@ fn study(args: &[&str]) {
     all.extend_from_slice(args);
     let o = slfsim(&all);
     assert!(o.status.success(), "slfsim {all:?} failed: {}", stderr(&o));
+}
+
+/// Ids of the runs finished in a study folder (complete `runs/<id>/` folders).
+fn finished_runs(out: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(out.join("runs"))
+        .map(|r| {
+            r.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.') && e.path().join("summary.json").exists())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Finished jobs in the study's cache (not temp files being written).
+fn cache_entries(out: &Path) -> usize {
+    std::fs::read_dir(out.join("cache"))
+        .map_or(0, |r| r.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
 }
 
 fn read(p: &Path) -> Vec<u8> {
@@ -31,25 +52,54 @@ fn killed_three_times_resumes_to_the_same_results_and_shards_merge_byte_for_byte
     let rows = std::fs::read_to_string(reference.join("study.csv")).unwrap();
     assert_eq!(rows.lines().count(), 1 + 12, "{rows}");
 
-    // Three real SIGKILLs at different points, then a resume to the end.
+    // Three real SIGKILLs, each right after the study made progress (a new cache
+    // entry, then a newly finished run, twice), then a resume to the end.
     let killed = d.path().join("killed");
-    for wait_ms in [2500u64, 4000, 3000] {
+    for (k, wait_for) in ["cache entry", "finished run", "finished run"].into_iter().enumerate() {
+        let before = (finished_runs(&killed).len(), cache_entries(&killed));
         let mut child = Command::new(env!("CARGO_BIN_EXE_slfsim"))
             .args(["study", SMOKE, "--out", killed.to_str().unwrap(), "--jobs", "2"])
             .current_dir(root())
             .env_remove("SLFSIM_DATA")
+            .env_remove("LD_LIBRARY_PATH")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(wait_ms));
-        let _ = child.kill();
-        child.wait().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let now = (finished_runs(&killed).len(), cache_entries(&killed));
+            let progressed = if wait_for == "cache entry" { now.1 > before.1 } else { now.0 > before.0 };
+            if progressed {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("start {k}: the study exited ({status}) before a new {wait_for}");
+            }
+            assert!(Instant::now() < deadline, "start {k}: no new {wait_for} in 300 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(child.try_wait().unwrap().is_none(), "start {k}: the study had exited before the kill");
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(9), "start {k}: not ended by our SIGKILL: {status}");
     }
-    let finished_before = std::fs::read_dir(killed.join("runs"))
-        .map_or(0, |r| r.flatten().filter(|e| e.path().join("summary.json").exists()).count());
-    assert!(finished_before < 12, "the kills came too late to interrupt anything");
-    study(&[SMOKE, "--out", killed.to_str().unwrap(), "--jobs", "2"]);
+    // Before the last start: some runs finished, some not, and the job cache holds entries.
+    let done = finished_runs(&killed);
+    assert!(!done.is_empty() && done.len() < 12, "{} of 12 runs finished before the resume", done.len());
+    assert!(cache_entries(&killed) > 0, "no cache entry before the resume");
+    let timings: Vec<Vec<u8>> = done.iter().map(|id| read(&killed.join("runs").join(id).join("timing.json"))).collect();
+    let o = slfsim(&["study", SMOKE, "--out", killed.to_str().unwrap(), "--jobs", "2"]);
+    assert!(o.status.success(), "resume failed: {}", stderr(&o));
+    // The resumed process ran only what was missing and left the finished runs alone
+    // (a run done again would have written its own wall time into timing.json).
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let expect = format!("{} to run, {} already finished", 12 - done.len(), done.len());
+    assert!(stdout.contains(&expect), "expected {expect:?} in: {stdout}");
+    for (id, t) in done.iter().zip(&timings) {
+        assert!(read(&killed.join("runs").join(id).join("timing.json")) == *t, "run {id} was run again");
+    }
+    assert_eq!(finished_runs(&killed).len(), 12);
     for f in ["study.csv", "summary.csv"] {
         assert!(read(&reference.join(f)) == read(&killed.join(f)), "{f} after kills differs from an uninterrupted run");
     }
@@ -88,22 +138,25 @@ fn killed_three_times_resumes_to_the_same_results_and_shards_merge_byte_for_byte
 #[test]
 fn a_study_with_an_invalid_point_is_rejected_before_any_run() {
     let d = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join(SMOKE)).unwrap();
+    // Study files in a temporary folder, pointing at the shipped base scenario.
+    let base = root().join("scenarios/studies/star_base.ron");
+    let text = std::fs::read_to_string(root().join(SMOKE))
+        .unwrap()
+        .replace(r#"scenario: "star_base.ron""#, &format!("scenario: {:?}", base.to_str().unwrap()));
     let write = |name: &str, body: &str| {
-        let p = root().join("scenarios/studies").join(format!(".test_{name}_{}.ron", std::process::id()));
+        let p = d.path().join(format!("{name}.ron"));
         std::fs::write(&p, body).unwrap();
         p
     };
+    assert!(slfsim(&["check", write("ok", &text).to_str().unwrap()]).status.success(), "the copy itself is valid");
     // ℓ = 9 > L = 4 at the second point of the freeze axis.
     let bad = write("freeze", &text.replace("values: [0, 4]", "values: [0, 9]"));
     let out = d.path().join("out");
     let o = slfsim(&["study", bad.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&bad);
     assert_clean_error(&o, &["point 1", "freeze=9", "network.policy.method"]);
     assert!(!out.exists(), "a rejected study wrote {}", out.display());
 
     let bad = write("path", &text.replace("network.users[1].count", "network.users[1].cuont"));
     let o = slfsim(&["check", bad.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&bad);
     assert_clean_error(&o, &["axes[0].path", "cuont"]);
 }

@@ -9,11 +9,13 @@
 //!   decoder layers need it); the weight gradient (≈ forward) only by
 //!   trainable layers;
 //! - nearest-codeword search: 2 · K · D per latent (forward only).
+//!
 //! Biases and activations are ignored: they are a few per cent at most.
 
 use serde::{Deserialize, Serialize};
 
 use super::method::Method;
+use super::trainable::Trainable;
 use crate::transceiver::{ConvKind, ModelConfig};
 
 pub const BYTES_PER_PARAM: u64 = 4;
@@ -37,6 +39,7 @@ pub struct LayerCost {
     pub output_values: u64,
 }
 
+#[allow(clippy::too_many_arguments)] // one layer's shape, named as in the formula
 fn conv(
     part: Part,
     index: usize,
@@ -89,15 +92,6 @@ pub fn layer_costs(cfg: &ModelConfig, image_channels: i64) -> Vec<LayerCost> {
     }
     v.push(conv(Part::Decoder, ch.len(), ConvKind::Conv, *ch.last().unwrap(), image_channels, 3, side, side));
     v
-}
-
-/// Which parameters a fine-tuning trains: the encoder always; the codebook
-/// and each decoder layer as flagged.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Trainable {
-    pub codebook: bool,
-    /// One flag per decoder layer, input side first.
-    pub decoder: Vec<bool>,
 }
 
 /// FLOPs of one fine-tuning step per sample (forward + backward).
@@ -182,13 +176,21 @@ pub fn transfer_s(bytes: u64, bps: f64, latency_s: f64) -> f64 {
     }
 }
 
-/// Bytes per step of U-shaped split learning (the loss needs TX's images, so
-/// TX keeps the loss): up the latents z and ∂L/∂x̂, down x̂ and ∂L/∂z.
-pub fn split_learning_step_bytes(layers: &[LayerCost], batch: u64) -> (u64, u64) {
+/// The hand-overs of one U-shaped split-learning step, in order, as (up?,
+/// bytes): the cut's activations z up, x̂ down, ∂L/∂x̂ up, ∂L/∂z down. TX keeps
+/// the loss because its target is TX's own image, which never leaves TX.
+pub fn split_learning_messages(layers: &[LayerCost], batch: u64) -> [(bool, u64); 4] {
     let z = layers.iter().find(|l| l.part == Part::Codebook).map_or(0, |l| l.output_values);
-    let img = layers.iter().filter(|l| l.part == Part::Decoder).last().map_or(0, |l| l.output_values);
+    let img = layers.iter().rfind(|l| l.part == Part::Decoder).map_or(0, |l| l.output_values);
     let per = |values: u64| values * batch * BYTES_PER_PARAM;
-    (per(z + img), per(img + z))
+    [(true, per(z)), (false, per(img)), (true, per(img)), (false, per(z))]
+}
+
+/// Bytes per step of U-shaped split learning, (up, down).
+pub fn split_learning_step_bytes(layers: &[LayerCost], batch: u64) -> (u64, u64) {
+    let m = split_learning_messages(layers, batch);
+    let sum = |up: bool| m.iter().filter(|(u, _)| *u == up).map(|(_, b)| b).sum();
+    (sum(true), sum(false))
 }
 
 /// What one alignment costs, before any queueing: bytes each way, FLOPs and
@@ -209,8 +211,9 @@ pub struct MethodCost {
 /// Costs `steps` fine-tuning steps of `batch` samples by `method` for a
 /// transceiver of `cfg`. SLF and encoder-only download the whole decoder φ_j
 /// and codebook and upload what they trained; retrain uploads a whole new
-/// decoder; split learning moves the codebook once, then activations and
-/// gradients every step, and splits compute between TX (encoder) and RX (decoder).
+/// decoder; split learning downloads the codebook, hands activations and
+/// gradients over four times a step, uploads the trained codebook at the end,
+/// and splits compute between TX (encoder) and RX (decoder).
 pub fn method_cost(
     cfg: &ModelConfig,
     image_channels: i64,
@@ -224,18 +227,20 @@ pub fn method_cost(
     let t = method.trainable(big_l);
     let (steps, batch) = (steps as u64, batch as u64);
     let flops_per_step = if matches!(method, Method::None) { 0 } else { step_flops_per_sample(&layers, &t) * batch };
-    let all = vec![true; big_l];
-    let (once_down, once_up, step_up, step_down) = match method {
-        Method::None => (0, 0, 0, 0),
-        Method::Slf { .. } | Method::EncoderOnly { .. } => {
-            (decoder_bytes(&layers, &all, true), decoder_bytes(&layers, &t.decoder, t.codebook), 0, 0)
-        }
-        Method::Retrain => (0, decoder_bytes(&layers, &all, true), 0, 0),
-        Method::SplitLearning => {
-            let (up, down) = split_learning_step_bytes(&layers, batch);
-            (decoder_bytes(&layers, &vec![false; big_l], true), 0, up, down)
-        }
+    let (down, up) = (method.downloads(big_l), method.uploads(big_l));
+    let once_down = decoder_bytes(&layers, &down.decoder, down.codebook);
+    let once_up = decoder_bytes(&layers, &up.decoder, up.codebook);
+    // Split learning's per-step messages, each paying the latency once.
+    let messages = if matches!(method, Method::SplitLearning) {
+        split_learning_messages(&layers, batch).to_vec()
+    } else {
+        Vec::new()
     };
+    let step_bytes = |u: bool| messages.iter().filter(|(x, _)| *x == u).map(|(_, b)| b).sum::<u64>();
+    let step_s = |u: bool, bps: f64| {
+        messages.iter().filter(|(x, _)| *x == u).map(|&(_, b)| transfer_s(b, bps, p.latency_s)).sum::<f64>()
+    };
+    let (step_up, step_down) = (step_bytes(true), step_bytes(false));
     let compute_s = match method {
         Method::SplitLearning => {
             // TX runs the encoder side, RX the decoder side.
@@ -252,11 +257,9 @@ pub fn method_cost(
         per_step_up_bytes: step_up,
         per_step_down_bytes: step_down,
         flops_per_step,
-        download_s: transfer_s(once_down, p.down_bps, p.latency_s)
-            + steps as f64 * transfer_s(step_down, p.down_bps, p.latency_s),
+        download_s: transfer_s(once_down, p.down_bps, p.latency_s) + steps as f64 * step_s(false, p.down_bps),
         compute_s,
-        upload_s: transfer_s(once_up, p.up_bps, p.latency_s)
-            + steps as f64 * transfer_s(step_up, p.up_bps, p.latency_s),
+        upload_s: transfer_s(once_up, p.up_bps, p.latency_s) + steps as f64 * step_s(true, p.up_bps),
     }
 }
 
@@ -313,12 +316,17 @@ mod tests {
         assert!((c.download_s - (0.01 + dec_params as f64 * 32.0 / 8e6)).abs() < 1e-12);
         assert!((c.upload_s - (0.01 + dec_params as f64 * 32.0 / 4e6)).abs() < 1e-12);
         assert!((c.compute_s - c.flops_per_step as f64 * 10.0 / 1e9).abs() < 1e-9);
-        // Split learning: no decoder on the air, but 64 x (z + image) floats each way per step.
+        // Split learning: no decoder on the air, but 64 x (z + image) floats each way per step,
+        // and the codebook (64 x 16 floats) down before and up after.
         let s = method_cost(&cfg, 1, &Method::SplitLearning, 10, 64, &p);
-        let per = 64 * (16 * 8 * 8 + 32 * 32) * 4;
-        assert_eq!((s.per_step_up_bytes, s.per_step_down_bytes), (per, per));
-        assert_eq!(s.upload_bytes, 10 * per);
-        assert_eq!(s.download_bytes, 64 * 16 * 4 + 10 * per);
+        let (z, img) = (64 * 16 * 8 * 8 * 4, 64 * 32 * 32 * 4);
+        assert_eq!((s.per_step_up_bytes, s.per_step_down_bytes), (z + img, z + img));
+        assert_eq!(s.upload_bytes, 64 * 16 * 4 + 10 * (z + img));
+        assert_eq!(s.download_bytes, 64 * 16 * 4 + 10 * (z + img));
+        // Four messages a step, each one latency: z and ∂L/∂x̂ up, x̂ and ∂L/∂z down.
+        let up_s =
+            (0.01 + 64.0 * 16.0 * 32.0 / 4e6) + 10.0 * (0.01 + z as f64 * 8.0 / 4e6 + 0.01 + img as f64 * 8.0 / 4e6);
+        assert!((s.upload_s - up_s).abs() < 1e-9, "{} vs {up_s}", s.upload_s);
         assert_eq!(s.flops_per_step, c.flops_per_step, "same learning, same FLOPs");
         assert!(s.compute_s < c.compute_s, "RX's faster compute takes the decoder side");
         assert_eq!(

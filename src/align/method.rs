@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::cost::Trainable;
+use super::trainable::Trainable;
 
 /// Which end of decoder φ the ℓ frozen layers sit at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -27,8 +27,10 @@ pub enum Method {
     Slf { freeze: usize, side: FreezeSide },
     /// All decoder layers frozen; only TX's encoder (and optionally the codebook) adapts.
     EncoderOnly { codebook: bool },
-    /// Vanilla (U-shaped) split learning: φ stays at RX; every step sends
-    /// activations up and gradients down. Learns exactly like `slf` with ℓ = 0.
+    /// U-shaped split learning: φ stays at RX and trains there; TX keeps
+    /// θ_i, the codebook, its images and the loss. Every step hands the cut's
+    /// activations z up, x̂ down, ∂L/∂x̂ up and ∂L/∂z down; the trained
+    /// codebook goes up once at the end. Learns like `slf` with ℓ = 0.
     SplitLearning,
     /// Train a new transceiver from scratch at TX and upload its whole decoder and codebook.
     Retrain,
@@ -73,6 +75,26 @@ impl Method {
             },
             Method::EncoderOnly { codebook } => Trainable { codebook, decoder: vec![false; big_l] },
             Method::SplitLearning | Method::Retrain => Trainable { codebook: true, decoder: vec![true; big_l] },
+        }
+    }
+
+    /// What RX hands TX before the fine-tuning: the codebook and decoder φ_j
+    /// for the methods that fine-tune at TX, the codebook alone for split
+    /// learning (φ_j stays at RX), nothing for `none` and `retrain`.
+    pub fn downloads(&self, big_l: usize) -> Trainable {
+        match self {
+            Method::Slf { .. } | Method::EncoderOnly { .. } => Trainable { codebook: true, decoder: vec![true; big_l] },
+            Method::SplitLearning => Trainable { codebook: true, decoder: vec![false; big_l] },
+            Method::None | Method::Retrain => Trainable { codebook: false, decoder: vec![false; big_l] },
+        }
+    }
+
+    /// What TX hands RX after the fine-tuning: what it trained, except that
+    /// split learning trained φ at RX already and uploads only the codebook.
+    pub fn uploads(&self, big_l: usize) -> Trainable {
+        match self {
+            Method::SplitLearning => Trainable { codebook: true, decoder: vec![false; big_l] },
+            _ => self.trainable(big_l),
         }
     }
 

@@ -4,8 +4,14 @@
 pub mod cost;
 mod map;
 mod method;
+mod payload;
 mod slf;
+mod split;
+mod trainable;
 
 pub use map::{misalignment_map, MisalignmentMap, PairMetrics};
 pub use method::{FreezeSide, Method};
-pub use slf::{align, start_finetune, upload_payload, AlignInputs, AlignResult, Budget, CurvePoint, Judge, Judged};
+pub use payload::{download_payload, hand_over, install, payload_bytes, upload_payload, Payload};
+pub use slf::{align, start_finetune, AlignInputs, AlignResult, Aligned, Budget, CurvePoint, Handed, Judge, Judged};
+pub use split::{split_step, CutTraffic};
+pub use trainable::Trainable;

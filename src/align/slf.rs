@@ -6,8 +6,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tch::{COptimizer, Tensor};
 
+use rand_chacha::ChaCha8Rng;
+
 use super::cost::{method_cost, CostParams};
 use super::method::Method;
+use super::payload::{download_payload, install, payload_bytes, upload_payload, Payload};
+use super::split::{split_step, CutTraffic};
 use crate::seed::stream;
 use crate::transceiver::{adam, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver};
 
@@ -116,21 +120,29 @@ pub struct AlignInputs<'a> {
     pub data_dir: &'a Path,
 }
 
-/// The parameters that leave TX after an alignment, by name: the unfrozen
-/// decoder layers and (if trained) the codebook. Nothing else is ever sent.
-pub fn upload_payload(aligned: &Transceiver, method: &Method) -> Vec<(String, Tensor)> {
-    let t = method.trainable(aligned.decoder.layers.len());
-    let mut v = Vec::new();
-    if t.codebook {
-        v.push(("codebook".to_string(), aligned.codebook.weight.detach()));
-    }
-    for (i, l) in aligned.decoder.layers.iter().enumerate() {
-        if t.decoder[i] {
-            v.push((format!("decoder.{i}.weight"), l.weight.detach()));
-            v.push((format!("decoder.{i}.bias"), l.bias.detach()));
-        }
-    }
-    v
+/// The two ends of a finished alignment and what crossed between them.
+#[derive(Debug)]
+pub struct Aligned {
+    /// TX after the exchange: its encoder θ_i' and the codebook it quantises with.
+    pub tx: Transceiver,
+    /// RX after installing `upload`: the codebook and decoder φ_ij it reads
+    /// TX's messages with.
+    pub rx: Transceiver,
+    /// The tensors that left TX at the end, as installed at RX.
+    pub upload: Payload,
+    /// Bytes handed over, counted on the tensors that crossed.
+    pub handed: Handed,
+}
+
+/// Bytes handed over in one alignment, counted on what was sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Handed {
+    /// RX -> TX before the fine-tuning (`download_payload`).
+    pub download_bytes: u64,
+    /// TX -> RX after it (`upload_payload`).
+    pub upload_bytes: u64,
+    /// Split learning's per-step hand-overs, summed over the steps run.
+    pub cut: CutTraffic,
 }
 
 fn judge(
@@ -153,12 +165,10 @@ fn first(test: &TestBatch, n: usize) -> TestBatch {
     TestBatch { images: test.images.narrow(0, 0, n), labels: test.labels.narrow(0, 0, n) }
 }
 
-/// TX's transceiver as it starts an alignment: its own encoder θ_i with a copy
-/// of RX's codebook and decoder φ_j, frozen where `method` says.
-fn assemble(tx: &Transceiver, rx: &Transceiver, method: &Method) -> Transceiver {
-    let mut m = rx.deep_clone();
-    m.profile = tx.profile.clone();
-    m.encoder = tx.encoder.deep_clone();
+/// TX's transceiver as it starts an alignment: its own encoder θ_i with what
+/// RX handed it (`download`), frozen where `method` says.
+fn assemble(tx: &Transceiver, download: &Payload, method: &Method) -> Result<Transceiver, TrainError> {
+    let m = install(tx, download).map_err(|msg| TrainError::Config { profile: tx.name().into(), msg })?;
     let t = method.trainable(m.decoder.layers.len());
     if !t.codebook {
         let _ = m.codebook.weight.set_requires_grad(false);
@@ -169,39 +179,84 @@ fn assemble(tx: &Transceiver, rx: &Transceiver, method: &Method) -> Transceiver 
             let _ = l.bias.set_requires_grad(false);
         }
     }
-    m
+    Ok(m)
 }
 
-/// TX's side of an SLF exchange, ready to step: the assembled transceiver
-/// (θ_i with RX's codebook and φ_j, frozen per `method`) and an Adam optimiser
-/// over exactly its trainable parameters. Each `vq_step` on it is one
-/// fine-tuning step on TX's data through TX's channel.
+/// Encoder θ's parameters, the codebook if `codebook`, and the decoder layers flagged in `decoder`.
+fn params<'a>(m: &'a Transceiver, codebook: bool, decoder: &[bool]) -> Vec<&'a Tensor> {
+    let mut v: Vec<&Tensor> = m.encoder.layers.iter().flat_map(|l| l.params()).collect();
+    if codebook {
+        v.push(&m.codebook.weight);
+    }
+    for (l, &train) in m.decoder.layers.iter().zip(decoder) {
+        if train {
+            v.extend(l.params());
+        }
+    }
+    v
+}
+
+/// TX's side of an SLF (or encoder-only) exchange, ready to step: θ_i with
+/// the codebook and φ_j RX handed over, frozen per `method`, and an Adam
+/// optimiser over exactly its trainable parameters. Each `vq_step` on it is
+/// one fine-tuning step on TX's data through TX's channel.
 pub fn start_finetune(
     tx: &Transceiver,
     rx: &Transceiver,
     method: &Method,
     lr: f64,
-) -> Result<(Transceiver, COptimizer), tch::TchError> {
-    let m = assemble(tx, rx, method);
+) -> Result<(Transceiver, COptimizer), TrainError> {
+    start_from(tx, &download_payload(rx, method), method, lr)
+}
+
+fn start_from(
+    tx: &Transceiver,
+    download: &Payload,
+    method: &Method,
+    lr: f64,
+) -> Result<(Transceiver, COptimizer), TrainError> {
+    let m = assemble(tx, download, method)?;
     let t = method.trainable(m.decoder.layers.len());
-    let mut params: Vec<&Tensor> = m.encoder.layers.iter().flat_map(|l| l.params()).collect();
-    if t.codebook {
-        params.push(&m.codebook.weight);
-    }
-    for (l, &train) in m.decoder.layers.iter().zip(&t.decoder) {
-        if train {
-            params.extend(l.params());
-        }
-    }
-    let opt = adam(&params, lr)?;
+    let opt = adam(&params(&m, t.codebook, &t.decoder), lr)?;
     Ok((m, opt))
 }
 
-/// Aligns TX with RX by `method`. Returns the measured result and the aligned
-/// transceiver (TX's encoder θ_i' with the codebook and decoder φ_ij RX now
-/// uses for TX's messages). Deterministic for a given seed and thread count;
+/// Runs up to `budget.steps` steps on batches of TX's local images (one
+/// seeded stream of batches, one of channel noise, shared by all methods so
+/// they meet the same data), calling `check` at step 0 and every
+/// `eval_every` steps; stops early when it returns true. Returns the steps run.
+fn finetune(
+    budget: &Budget,
+    inputs: &AlignInputs,
+    seed: u64,
+    key: &[&str],
+    mut step: impl FnMut(&Tensor, &mut ChaCha8Rng) -> Result<(), TrainError>,
+    mut check: impl FnMut(usize) -> Result<bool, TrainError>,
+) -> Result<usize, TrainError> {
+    let mut brng = stream(seed, "align-batches", key);
+    let mut nrng = stream(seed, "align-channel", key);
+    let n = inputs.local_images.size()[0];
+    // A target already met before any step costs nothing.
+    let steps_allowed = if check(0)? { 0 } else { budget.steps };
+    let mut steps = 0;
+    for s in 1..=steps_allowed {
+        let idx: Vec<i64> = (0..budget.batch_size).map(|_| rand::Rng::random_range(&mut brng, 0..n)).collect();
+        step(&inputs.local_images.index_select(0, &Tensor::from_slice(&idx)), &mut nrng)?;
+        steps = s;
+        if budget.eval_every > 0 && (s % budget.eval_every == 0 || s == budget.steps) && check(s)? {
+            break;
+        }
+    }
+    Ok(steps)
+}
+
+/// Aligns TX with RX by `method`. Returns the measured result and both ends
+/// as they come out of the exchange: RX's side is assembled from the tensors
+/// TX uploaded (`upload_payload`), and the link after alignment is judged
+/// from TX's side to RX's. Deterministic for a given seed and thread count;
 /// `split-learning` and `slf` with ℓ = 0 share their random streams, so they
-/// learn identically.
+/// learn alike (up to float rounding: split learning sums its gradients in
+/// another order).
 pub fn align(
     tx: &Transceiver,
     rx: &Transceiver,
@@ -210,16 +265,30 @@ pub fn align(
     cost: &CostParams,
     inputs: &AlignInputs,
     seed: u64,
-) -> Result<(AlignResult, Transceiver), TrainError> {
+) -> Result<(AlignResult, Aligned), TrainError> {
     let big_l = rx.decoder.layers.len();
-    method.validate(big_l).map_err(|msg| TrainError::Config { profile: tx.name().into(), msg })?;
+    let config = |msg: String| TrainError::Config { profile: tx.name().into(), msg };
+    method.validate(big_l).map_err(config)?;
     let headline = if tx.profile.data.dataset == rx.profile.data.dataset { Judge::Rx } else { Judge::Tx };
     let before = judge(tx, rx, tx, rx, inputs.test, seed);
     let curve_set = first(inputs.test, budget.curve_images);
     let key = [tx.name(), rx.name()];
+    // The link as it would be if TX uploaded now: RX installs what TX sends.
+    let link_now = |tx_side: &Transceiver, rx_base: &Transceiver| -> Result<Transceiver, TrainError> {
+        install(rx_base, &upload_payload(tx_side, method)).map_err(config)
+    };
+    let mut curve = Vec::new();
+    let mut check = |tx_side: &Transceiver, rx_base: &Transceiver, step: usize| -> Result<bool, TrainError> {
+        let j = judge(tx_side, &link_now(tx_side, rx_base)?, tx, rx, &curve_set, seed);
+        curve.push(CurvePoint { step, accuracy_rx: j.accuracy_rx, accuracy_tx: j.accuracy_tx, mse: j.mse });
+        let acc = if headline == Judge::Rx { j.accuracy_rx } else { j.accuracy_tx };
+        Ok(budget.target_accuracy.is_some_and(|a| acc >= a) || budget.target_mse.is_some_and(|e| j.mse <= e))
+    };
+    let mut handed = Handed::default();
 
-    let (aligned, steps, curve) = match method {
-        Method::None => (assemble(tx, rx, method), 0, Vec::new()),
+    // (TX's side, RX's side before the upload, steps run)
+    let (tx_side, rx_base, steps) = match method {
+        Method::None => (tx.deep_clone(), rx.deep_clone(), 0),
         Method::Retrain => {
             // A fresh pair trained at TX on TX's data and channel.
             let mut p = tx.profile.clone();
@@ -230,44 +299,51 @@ pub fn align(
             p.train.eval_images = budget.curve_images.max(1);
             let (mut fresh, _) = train_profile(&p, inputs.data_dir, &mut |_, _, _| {})?;
             fresh.profile = tx.profile.clone();
-            fresh.classifier = rx.classifier.deep_clone();
-            let j = judge(&fresh, &fresh, tx, rx, &curve_set, seed);
-            let point =
-                CurvePoint { step: budget.steps, accuracy_rx: j.accuracy_rx, accuracy_tx: j.accuracy_tx, mse: j.mse };
-            (fresh, budget.steps, vec![point])
+            let rx_base = rx.deep_clone();
+            check(&fresh, &rx_base, budget.steps)?;
+            (fresh, rx_base, budget.steps)
         }
-        _ => {
-            let (m, opt) = start_finetune(tx, rx, method, budget.learning_rate)?;
-            let mut brng = stream(seed, "align-batches", &key);
-            let mut nrng = stream(seed, "align-channel", &key);
-            let n = inputs.local_images.size()[0];
-            let mut curve = Vec::new();
-            let mut steps = 0;
-            let check = |m: &Transceiver, step: usize, curve: &mut Vec<CurvePoint>| {
-                let j = judge(m, m, tx, rx, &curve_set, seed);
-                curve.push(CurvePoint { step, accuracy_rx: j.accuracy_rx, accuracy_tx: j.accuracy_tx, mse: j.mse });
-                let acc = if headline == Judge::Rx { j.accuracy_rx } else { j.accuracy_tx };
-                budget.target_accuracy.is_some_and(|a| acc >= a) || budget.target_mse.is_some_and(|e| j.mse <= e)
-            };
-            // A target already met before any step costs nothing.
-            let steps_allowed = if check(&m, 0, &mut curve) { 0 } else { budget.steps };
-            for step in 1..=steps_allowed {
-                let idx: Vec<i64> = (0..budget.batch_size).map(|_| rand::Rng::random_range(&mut brng, 0..n)).collect();
-                let x = inputs.local_images.index_select(0, &Tensor::from_slice(&idx));
-                vq_step(&m, &x, &opt, &mut nrng)?;
-                steps = step;
-                if budget.eval_every > 0
-                    && (step % budget.eval_every == 0 || step == budget.steps)
-                    && check(&m, step, &mut curve)
-                {
-                    break;
-                }
-            }
-            (m, steps, curve)
+        Method::SplitLearning => {
+            // φ_j stays at RX and trains there, with RX's own optimiser.
+            let download = download_payload(rx, method);
+            handed.download_bytes = payload_bytes(&download);
+            let tx_side = assemble(tx, &download, method)?;
+            let rx_side = rx.deep_clone();
+            let opt_tx = adam(&params(&tx_side, true, &[]), budget.learning_rate)?;
+            let phi: Vec<&Tensor> = rx_side.decoder.layers.iter().flat_map(|l| l.params()).collect();
+            let opt_rx = adam(&phi, budget.learning_rate)?;
+            let cut = &mut handed.cut;
+            let steps = finetune(
+                budget,
+                inputs,
+                seed,
+                &key,
+                |x, rng| split_step(&tx_side, &rx_side, x, &opt_tx, &opt_rx, rng, cut).map(|_| ()),
+                |s| check(&tx_side, &rx_side, s),
+            )?;
+            (tx_side, rx_side, steps)
+        }
+        Method::Slf { .. } | Method::EncoderOnly { .. } => {
+            let download = download_payload(rx, method);
+            handed.download_bytes = payload_bytes(&download);
+            let (m, opt) = start_from(tx, &download, method, budget.learning_rate)?;
+            let steps = finetune(
+                budget,
+                inputs,
+                seed,
+                &key,
+                |x, rng| vq_step(&m, x, &opt, rng).map(|_| ()),
+                |s| check(&m, rx, s),
+            )?;
+            (m, rx.deep_clone(), steps)
         }
     };
+    // What leaves TX, and RX's side assembled from it.
+    let upload = upload_payload(&tx_side, method);
+    handed.upload_bytes = payload_bytes(&upload);
+    let rx_side = install(&rx_base, &upload).map_err(config)?;
     let after =
-        if matches!(method, Method::None) { before } else { judge(&aligned, &aligned, tx, rx, inputs.test, seed) };
+        if matches!(method, Method::None) { before } else { judge(&tx_side, &rx_side, tx, rx, inputs.test, seed) };
 
     let c = method_cost(&tx.profile.model, tx.profile.image_channels(), method, steps, budget.batch_size, cost);
     let result = AlignResult {
@@ -291,5 +367,5 @@ pub fn align(
         recovery_time_s: c.download_s + c.compute_s + c.upload_s,
         curve,
     };
-    Ok((result, aligned))
+    Ok((result, Aligned { tx: tx_side, rx: rx_side, upload, handed }))
 }

@@ -239,11 +239,16 @@ pub fn resolve_data_dir(cli: Option<&Path>) -> Result<PathBuf, DataError> {
 }
 
 fn resolve_from(cli: Option<&Path>, env: Option<&Path>) -> Result<PathBuf, DataError> {
+    resolve_with_default(cli, env, Path::new("data"))
+}
+
+/// `resolve_from` with the fallback folder as a parameter (tests use a missing one).
+fn resolve_with_default(cli: Option<&Path>, env: Option<&Path>, default: &Path) -> Result<PathBuf, DataError> {
     let (path, source_desc) = match (cli, env) {
         (Some(p), _) => (p.to_path_buf(), "chosen by the --data-dir flag".to_string()),
         (None, Some(p)) => (p.to_path_buf(), format!("chosen by the {DATA_ENV} environment variable")),
         (None, None) => (
-            PathBuf::from("data"),
+            default.to_path_buf(),
             format!("the default ./data; set {DATA_ENV} or pass --data-dir to use another folder"),
         ),
     };

@@ -256,11 +256,13 @@ fn resolve_sources() {
     assert!(e.to_string().contains("--data-dir") && e.to_string().contains("gone"), "{e}");
     let e = resolve_from(None, Some(&gone)).unwrap_err();
     assert!(e.to_string().contains("SLFSIM_DATA"), "{e}");
-    if !Path::new("data").is_dir() {
-        let e = resolve_from(None, None).unwrap_err();
-        assert!(matches!(e, DataError::MissingDir { ref path, .. } if path == Path::new("data")));
-        assert!(e.to_string().contains("default"), "{e}");
-    }
+    // The default: ./data (the tests run in the crate root, which ships it) ...
+    assert_eq!(resolve_from(None, None).unwrap(), Path::new("data"));
+    // ... and a missing default is a clear error naming it.
+    let e = resolve_with_default(None, None, &gone).unwrap_err();
+    assert!(matches!(e, DataError::MissingDir { ref path, .. } if *path == gone), "{e:?}");
+    assert!(e.to_string().contains("default") && e.to_string().contains("gone"), "{e}");
+    assert_eq!(resolve_with_default(None, None, other.path()).unwrap(), other.path());
 }
 
 fn cifar_record(label: u8, f: impl Fn(usize, usize) -> u8) -> Vec<u8> {

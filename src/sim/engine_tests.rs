@@ -108,8 +108,18 @@ fn a_change_during_service_discards_the_stale_alignment_and_serves_again() {
     assert_eq!(out.summary.episodes.len(), 1);
     let e = &out.summary.episodes[0];
     assert_eq!(e.restarts, 1);
-    assert!(out.events.iter().any(|r| r.event == EventKind::StaleAlignmentDiscarded));
-    assert!(e.aligned_s.unwrap() > 5.0, "served twice: {e:?}");
+    // The first service ends as in `one_pair_recovers_at_the_hand_computed_time`, at
+    // t1 = 1 + T; its result is discarded and the same service (same bytes and FLOPs)
+    // starts at once on the idle RX, so the pair is aligned at 1 + 2T.
+    let c = method_cost(&sc.profiles[1].model, 1, &sc.network.policy.method, 10, 64, &sc.align.cost);
+    let t = 0.01
+        + 8.0 * c.download_bytes as f64 / 8e6
+        + (c.flops_per_step * 10) as f64 / 50e9
+        + 0.01
+        + 8.0 * c.upload_bytes as f64 / 4e6;
+    let stale = out.events.iter().find(|r| r.event == EventKind::StaleAlignmentDiscarded).expect("discarded");
+    assert!((stale.t_s - (1.0 + t)).abs() < 3e-9, "{} vs {}", stale.t_s, 1.0 + t);
+    assert!((e.aligned_s.unwrap() - (1.0 + 2.0 * t)).abs() < 6e-9, "served twice: {e:?}, T = {t}");
     assert_eq!(out.events.iter().filter(|r| r.event == EventKind::DownloadStarted).count(), 2);
     // Both services' bytes count.
     let once = out.events.iter().find(|r| r.event == EventKind::DownloadStarted).unwrap().bytes.unwrap();

@@ -290,7 +290,7 @@ fn run_job(
     let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
     let confidences = match method {
         Method::None => link_confidences(&tx, &rx, judge, &test, &mut rng),
-        _ => link_confidences(&aligned, &aligned, judge, &test, &mut rng),
+        _ => link_confidences(&aligned.tx, &aligned.rx, judge, &test, &mut rng),
     };
     let eval = LinkEval::new(result.headline_accuracy(&j), j.mse, confidences);
     let at_bins = if matches!(method, Method::None) {
