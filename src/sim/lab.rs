@@ -301,12 +301,12 @@ fn run_job(
     Ok((result, eval, at_bins))
 }
 
-/// The aligned link (`aligned` as TX and RX) judged at every other ε bin,
-/// each with its own noise stream.
+/// The aligned link (TX and RX after the exchange) judged at every other ε
+/// bin of TX's channel, each with its own noise stream.
 #[allow(clippy::too_many_arguments)]
 fn at_bins(
     ctx: &JobContext,
-    mut aligned: Transceiver,
+    mut aligned: crate::align::Aligned,
     tx: &Transceiver,
     rx: &Transceiver,
     result: &AlignResult,
@@ -316,14 +316,14 @@ fn at_bins(
 ) -> Vec<(f64, LinkEval)> {
     let mut out = Vec::new();
     for &eps in ctx.epsilon_bins.iter().filter(|&&e| e != own) {
-        aligned.profile.channel.epsilon = eps;
+        aligned.tx.profile.channel.epsilon = eps;
         let tag = eps.to_string();
         let judges = [&rx.classifier, &tx.classifier];
         let mut rng = stream(ctx.seed, "bin-eval", &[key, &tag]);
-        let (m, acc) = crate::transceiver::evaluate_link_judged(&aligned, &aligned, &judges, test, &mut rng);
+        let (m, acc) = crate::transceiver::evaluate_link_judged(&aligned.tx, &aligned.rx, &judges, test, &mut rng);
         let j = crate::align::Judged { accuracy_rx: acc[0], accuracy_tx: acc[1], mse: m.mse, psnr_db: m.psnr_db };
         let mut rng = stream(ctx.seed, "bin-monitor", &[key, &tag]);
-        let confidences = link_confidences(&aligned, &aligned, &rx.classifier, test, &mut rng);
+        let confidences = link_confidences(&aligned.tx, &aligned.rx, &rx.classifier, test, &mut rng);
         out.push((eps, LinkEval::new(result.headline_accuracy(&j), j.mse, confidences)));
     }
     out
