@@ -339,6 +339,11 @@ pub fn estimate(sc: &Scenario) -> Estimate {
         }
         TopologyShape::ErdosRenyi { p } => (all_pairs * p.clamp(0.0, 1.0), all_pairs),
         TopologyShape::Explicit { edges } => (edges.len() as f64, edges.len() as f64),
+        // One radio link per user and station, a backhaul at most complete.
+        TopologyShape::Cells { stations, .. } => {
+            let k = size(stations);
+            (users * k + k * k, users)
+        }
     };
     let mut pairs = 0.0;
     let mut messages_per_s = 0.0;

@@ -14,7 +14,12 @@ use crate::data::Partition;
 use crate::transceiver::Profile;
 
 pub mod limits;
+mod physical;
 mod population;
+pub use physical::{
+    AreaSpec, ChurnSpec, FadingSpec, MobilitySpec, ModulationSpec, MotionSpec, PathLossSpec, PlacementSpec, RadioSpec,
+    RateSpec, StationPlacement,
+};
 pub use population::{
     Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer,
     TopologyShape, TopologySpec, Traffic, UserGroup,

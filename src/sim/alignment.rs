@@ -74,7 +74,7 @@ impl Engine<'_> {
 
     /// One completion check at the network's earliest predicted finish,
     /// tagged with the epoch it was computed in.
-    fn schedule_net(&mut self) -> Result<(), EngineError> {
+    pub(super) fn schedule_net(&mut self) -> Result<(), EngineError> {
         if let Some((t, _)) = self.net.next_completion() {
             self.q.push(t.max(self.q.now()), Ev::NetCheck { epoch: self.net.epoch() })?;
         }
@@ -153,7 +153,8 @@ impl Engine<'_> {
         e.steps += s.steps;
         let rx = self.pairs[p].rx;
         self.service.done(rx);
-        if s.version == self.version(p) {
+        let tx_here = self.users[self.pairs[p].tx].present;
+        if s.version == self.version(p) && tx_here {
             let after = self.lab.align_result(s.job)?.after.clone();
             let e = &mut self.episodes[ep];
             e.aligned_s = Some(ns_to_secs(now));
@@ -171,6 +172,11 @@ impl Engine<'_> {
                 Some(format!("accuracy={} mse={}", after.accuracy, after.mse));
             self.pairs[p].open = None;
             self.refresh(p, now)?;
+            self.decoder_installed(p, now)?;
+        } else if !tx_here {
+            // TX left while this was served: nobody to align with any more.
+            self.log_pair(now, EventKind::StaleAlignmentDiscarded, p).detail = Some("tx left".into());
+            self.abandon(p, now, "left")?;
         } else {
             // A change arrived while this was served: the decoder is stale.
             self.log_pair(now, EventKind::StaleAlignmentDiscarded, p);

@@ -26,6 +26,9 @@ use super::events::{EventKind, EventRecord};
 use super::lab::{Lab, LabError, LinkClass, TxState};
 use super::metrics::Metrics;
 use super::outcome::{aggregate, Cause, EpisodeRecord, PairRecord, RunCounts, RunSummary, TimePoint, UserRecord};
+use super::physical_events::PhysEv;
+use super::physical_output::PhysicalOutput;
+use super::physical_state::PhysState;
 use super::service::ServiceQueues;
 use super::state::{PairState, UserState};
 use super::world::{UserChange, World};
@@ -38,6 +41,8 @@ pub struct RunOutput {
     pub summary: RunSummary,
     pub events: Vec<EventRecord>,
     pub timeseries: Vec<TimePoint>,
+    /// Radio, cells and churn records (a cells topology only).
+    pub physical: Option<PhysicalOutput>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,14 +72,32 @@ pub(super) enum Ev {
     Join(usize),
     Change(usize),
     MessageSent(usize),
-    MessageReceived { pair: usize, message: usize },
-    Detect { pair: usize, episode: usize },
-    FlowStart { pair: usize, dir: Dir, bytes: u64 },
-    NetCheck { epoch: u64 },
-    FinetuneStarted { pair: usize },
-    FinetuneFinished { pair: usize },
+    MessageReceived {
+        pair: usize,
+        message: usize,
+    },
+    Detect {
+        pair: usize,
+        episode: usize,
+    },
+    FlowStart {
+        pair: usize,
+        dir: Dir,
+        bytes: u64,
+    },
+    NetCheck {
+        epoch: u64,
+    },
+    FinetuneStarted {
+        pair: usize,
+    },
+    FinetuneFinished {
+        pair: usize,
+    },
     Sample,
     Horizon,
+    /// Radio ticks, churn, compute speeds (`physical_events`).
+    Physical(PhysEv),
 }
 
 pub(super) struct Engine<'a> {
@@ -94,6 +117,7 @@ pub(super) struct Engine<'a> {
     pub score: DetectionScore,
     pub metrics: Metrics,
     pub handled: usize,
+    pub phys: PhysState,
 }
 
 /// Runs the world's network to its horizon. `progress(now_s)` is called
@@ -138,6 +162,7 @@ impl<'a> Engine<'a> {
         let mut pairs_of = vec![Vec::new(); users.len()];
         let mut pairs = Vec::new();
         for (i, p) in world.pairs.iter().enumerate() {
+            let (down, up) = world.pair_routes(&net, i)?;
             pairs_of[p.tx].push(i);
             pairs_of[p.rx].push(i);
             let (t, r) = (&world.users[p.tx], &world.users[p.rx]);
@@ -149,8 +174,8 @@ impl<'a> Engine<'a> {
                 tx: p.tx,
                 rx: p.rx,
                 rate_hz: p.rate_hz,
-                down: net.route(p.rx, p.tx)?,
-                up: net.route(p.tx, p.rx)?,
+                down,
+                up,
                 // Users of one profile hold one jointly trained transceiver.
                 aligned: (t.profile == r.profile).then_some(0),
                 episodes: 0,
@@ -182,6 +207,7 @@ impl<'a> Engine<'a> {
             score: DetectionScore::default(),
             metrics: Metrics::default(),
             handled: 0,
+            phys: PhysState::new(world),
         })
     }
 
@@ -205,6 +231,7 @@ impl<'a> Engine<'a> {
     }
 
     fn start(&mut self) -> Result<(), EngineError> {
+        self.physical_start()?;
         // Every link class met at the start is evaluated in parallel up front.
         for p in 0..self.pairs.len() {
             let c = self.class(p);
@@ -232,7 +259,7 @@ impl<'a> Engine<'a> {
 
     pub fn both_present(&self, p: usize) -> bool {
         let pr = &self.pairs[p];
-        self.users[pr.tx].present && self.users[pr.rx].present
+        self.users[pr.tx].present && self.users[pr.rx].present && self.attached(p)
     }
 
     fn tx_state(&self, u: usize) -> TxState {
@@ -257,7 +284,7 @@ impl<'a> Engine<'a> {
     }
 
     pub fn truly_aligned(&self, p: usize) -> bool {
-        self.pairs[p].aligned == Some(self.version(p))
+        self.pairs[p].aligned == Some(self.version(p)) && !self.phys.drifted(p)
     }
 
     fn handle(&mut self, now: SimTime, ev: Ev) -> Result<(), EngineError> {
@@ -289,6 +316,7 @@ impl<'a> Engine<'a> {
                 self.metrics.integrate(now);
                 Ok(())
             }
+            Ev::Physical(e) => self.physical(now, e),
         }
     }
 
@@ -305,6 +333,7 @@ impl<'a> Engine<'a> {
             detection: self.score,
         };
         let aggregate = aggregate(&self.episodes, counts);
+        let physical = self.physical_finish();
         let users = &self.world.users;
         let pairs = self
             .pairs
@@ -348,8 +377,9 @@ impl<'a> Engine<'a> {
             pairs,
             episodes: self.episodes,
             aggregate,
+            world: physical.as_ref().map(|p| p.summary.clone()),
         };
-        RunOutput { summary, events: self.events, timeseries: self.metrics.timeseries }
+        RunOutput { summary, events: self.events, timeseries: self.metrics.timeseries, physical }
     }
 }
 

@@ -20,7 +20,10 @@ impl Engine<'_> {
         }
         self.users[u].present = true;
         let name = self.world.users[u].name.clone();
-        self.log(now, EventKind::UserJoined).user = Some(name);
+        let at = self.serving_station(u).map(|k| format!("at {k}"));
+        let r = self.log(now, EventKind::UserJoined);
+        r.user = Some(name);
+        r.detail = at;
         for p in self.pairs_of[u].clone() {
             if self.both_present(p) {
                 self.activate(p, now, Cause::Join)?;
@@ -47,6 +50,7 @@ impl Engine<'_> {
             UserChange::Join => unreachable!("joins are their own events"),
         };
         self.users[u].version += 1;
+        self.forget_decoders(u);
         let name = self.world.users[u].name.clone();
         let r = self.log(now, kind);
         r.user = Some(name);
@@ -74,18 +78,9 @@ impl Engine<'_> {
             self.metrics.leave(pr.acc, pr.mse, pr.misaligned);
         }
         let active = self.both_present(p);
+        let (acc, mse, confidence) = self.current_numbers(p)?;
+        self.update_drift(p, acc)?;
         let aligned = self.truly_aligned(p);
-        let (acc, mse, confidence) = match (aligned, self.pairs[p].aligned_job) {
-            (true, Some(job)) => {
-                let a = &self.lab.align_result(job)?.after;
-                (a.accuracy, a.mse, a.mean_confidence)
-            }
-            _ => {
-                let id = self.lab.evaluate(self.class(p));
-                let ev = self.lab.eval_result(id)?;
-                (ev.accuracy, ev.mse, ev.mean_confidence)
-            }
-        };
         let pr = &mut self.pairs[p];
         (pr.active, pr.acc, pr.mse, pr.confidence, pr.misaligned) = (active, acc, mse, confidence, !aligned);
         if active {
@@ -97,10 +92,15 @@ impl Engine<'_> {
     /// A pair starts exchanging messages (both users present).
     pub(super) fn activate(&mut self, p: usize, now: SimTime, cause: Cause) -> Result<(), EngineError> {
         self.refresh(p, now)?;
-        if !self.truly_aligned(p) {
+        if !self.truly_aligned(p) && self.pairs[p].open.is_none() {
+            // Aligned with this RX, but not at TX's current channel.
+            let cause = if self.pairs[p].aligned == Some(self.version(p)) { Cause::Channel } else { cause };
             self.open_episode(p, now, cause)?;
         }
-        self.schedule_message(p, now)
+        if self.claim_chain(p) {
+            self.schedule_message(p, now)?;
+        }
+        Ok(())
     }
 
     fn schedule_message(&mut self, p: usize, now: SimTime) -> Result<(), EngineError> {
@@ -114,6 +114,11 @@ impl Engine<'_> {
     }
 
     pub(super) fn message_sent(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
+        if !self.pairs[p].active {
+            // The pair stopped talking: the chain ends until it is active again.
+            self.phys.chain[p] = false;
+            return Ok(());
+        }
         let message = self.pairs[p].rng.random_range(0..self.world.settings.messages);
         self.log_pair(now, EventKind::MessageSent, p);
         self.q.push(now + self.pairs[p].up.latency_ns, Ev::MessageReceived { pair: p, message })?;
@@ -157,6 +162,7 @@ impl Engine<'_> {
             fidelity: self.world.settings.fidelity,
             job: None,
             restarts: 0,
+            ended_s: None,
         });
         self.pairs[p].open = Some(ep);
         self.pairs[p].episodes += 1;
@@ -179,16 +185,10 @@ impl Engine<'_> {
     /// RX decodes one message; under the monitor rule its classifier's
     /// confidence joins the pair's window.
     pub(super) fn observe(&mut self, now: SimTime, p: usize, message: usize) -> Result<(), EngineError> {
-        if self.pairs[p].monitor.is_none() {
+        if self.pairs[p].monitor.is_none() || !self.pairs[p].active {
             return Ok(());
         }
-        let conf = match (self.truly_aligned(p), self.pairs[p].aligned_job) {
-            (true, Some(job)) => nth(&self.lab.align_result(job)?.after.confidences, message),
-            _ => {
-                let id = self.lab.evaluate(self.class(p));
-                nth(&self.lab.eval_result(id)?.confidences, message)
-            }
-        };
+        let conf = self.current_confidence(p, message)?;
         let declared = self.pairs[p].monitor.as_mut().is_some_and(|m| m.observe(conf));
         let busy = self.pairs[p].open.is_some_and(|ep| self.episodes[ep].detected_s.is_some());
         if !declared || busy {
@@ -218,7 +218,7 @@ impl Engine<'_> {
 
 /// Message `i`'s confidence; a test split smaller than `eval.test_images`
 /// holds fewer messages, which then repeat.
-fn nth(confidences: &[f32], i: usize) -> f64 {
+pub(super) fn nth(confidences: &[f32], i: usize) -> f64 {
     match confidences.len() {
         0 => 0.0,
         n => confidences[i % n] as f64,

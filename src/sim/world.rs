@@ -11,8 +11,11 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
-use super::core::{connected, edge, generate, secs_to_ns, EdgeParams, LinkSpec, Network, SimTime, TopologyKind};
+use super::core::{
+    connected, edge, generate, secs_to_ns, EdgeParams, LinkSpec, NetError, Network, Route, SimTime, TopologyKind,
+};
 use super::lab::AlignJob;
+use super::physical_world::{build_cells, check_pairs, resolve_churn, Churn, PhysicalWorld};
 use crate::align::cost::method_cost;
 use crate::scenario::{
     Change, ComputeSpec, DetectionRule, Fidelity, LinkParams, Order, RatePer, Scenario, TopologyShape,
@@ -111,6 +114,9 @@ pub struct World {
     pub pairs: Vec<PairSpec>,
     pub changes: Vec<TimedChange>,
     pub settings: RunSettings,
+    /// Radio, stations, mobility (a cells topology only).
+    pub physical: Option<PhysicalWorld>,
+    pub churn: Churn,
 }
 
 type Invalid = (String, String);
@@ -118,6 +124,16 @@ type Invalid = (String, String);
 impl World {
     pub fn network(&self) -> Network {
         Network::new(self.nodes, &self.links).expect("links were validated when the world was built")
+    }
+
+    /// Pair `p`'s download (RX -> TX) and upload (TX -> RX) routes: the
+    /// lowest-latency routes, or a cells topology's radio routes.
+    pub fn pair_routes(&self, net: &Network, p: usize) -> Result<(Route, Route), NetError> {
+        let pr = &self.pairs[p];
+        match &self.physical {
+            Some(ph) => ph.routes(net, pr.tx, pr.rx),
+            None => Ok((net.route(pr.rx, pr.tx)?, net.route(pr.tx, pr.rx)?)),
+        }
     }
 
     /// Users matched by a selector: a user name, a group name or "*".
@@ -197,7 +213,16 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     }
     let nodes = users.len();
     let settings = settings(sc);
-    let mut world = World { users, nodes, links: Vec::new(), pairs: Vec::new(), changes: Vec::new(), settings };
+    let mut world = World {
+        users,
+        nodes,
+        links: Vec::new(),
+        pairs: Vec::new(),
+        changes: Vec::new(),
+        settings,
+        physical: None,
+        churn: Churn::default(),
+    };
     let n = world.users.len();
 
     // Topology.
@@ -224,6 +249,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             }
             TopologyKind::Explicit { edges: v }
         }
+        // Laid out by `build_cells` below.
+        TopologyShape::Cells { .. } => TopologyKind::Explicit { edges: Vec::new() },
     };
     let mut rng = stream(sc.seed, "topology", &[]);
     let mut links = generate(&kind, n, &edge_params(&net.topology.link), &mut rng)
@@ -256,8 +283,9 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
         _ => {}
     }
-    Network::new(world.nodes, &links).map_err(|e| ("network.topology".into(), e.to_string()))?;
     world.links = links;
+    build_cells(sc, &mut world)?;
+    Network::new(world.nodes, &world.links).map_err(|e| ("network.topology".into(), e.to_string()))?;
 
     // Traffic: pairs in a deterministic order; a pair named twice adds rates.
     let mut pairs: BTreeMap<(usize, usize), f64> = BTreeMap::new();
@@ -290,7 +318,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                         ),
                     ));
                 }
-                if !connected(world.nodes, &world.links, a, b) {
+                // Every user of a cells topology reaches every station by radio.
+                if world.physical.is_none() && !connected(world.nodes, &world.links, a, b) {
                     return Err((
                         at,
                         format!(
@@ -307,6 +336,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         return Err(("network.traffic".into(), "no (TX, RX) pair exchanges messages".into()));
     }
     world.pairs = pairs.into_iter().map(|((tx, rx), rate_hz)| PairSpec { tx, rx, rate_hz }).collect();
+    check_pairs(&world)?;
 
     // Dynamics: groups expand to their members; a user's first join sets its arrival.
     let mut changes = Vec::new();
@@ -350,6 +380,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     }
     world.changes = changes;
+    resolve_churn(sc, &mut world)?;
     super::bounds::check_durations(&world)?;
     Ok(world)
 }

@@ -96,6 +96,15 @@ impl Graph {
     pub fn link(&self, id: LinkId) -> Option<&Link> {
         self.links.get(id.0)
     }
+
+    /// Sets a link's rate (finite and > 0).
+    pub(super) fn set_rate(&mut self, id: LinkId, rate_bps: f64) -> Result<(), NetError> {
+        if !rate_bps.is_finite() || rate_bps <= 0.0 {
+            return Err(NetError::InvalidRate { spec: id.0 / 2, rate: rate_bps });
+        }
+        self.links.get_mut(id.0).ok_or(NetError::UnknownLink(id))?.rate_bps = rate_bps;
+        Ok(())
+    }
 }
 
 /// An edge with the same rate both ways (for tests).
