@@ -94,6 +94,44 @@ fn align_command_end_to_end_slf_improves_a_misaligned_pair() {
 }
 
 #[test]
+fn align_command_end_to_end_latent_map_improves_a_misaligned_pair() {
+    let d = tempfile::tempdir().unwrap();
+    let (j, js) = (d.path().join("p.json"), d.path().join("slf.json"));
+    let out = d.path().to_str().unwrap();
+    let base = ["align", "scenarios/quickstart.ron", "--tx", "mnist_e0_s2", "--rx", "mnist_e0_s1", "--out", out];
+    let o = slfsim(
+        &[
+            &base[..],
+            &["--method", "latent-map", "--pilots", "4", "--map", "procrustes", "--json"],
+            &[j.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&j);
+    assert_eq!(r["method"].as_str(), Some("latent-map-procrustes-p4"));
+    // The same JSON fields as SLF's.
+    let o = slfsim(&[&base[..], &["--method", "slf", "--steps", "1", "--json", js.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&r), keys(&json(&js)));
+    // 4 pilot messages of 64 six-bit indices (48 B) and TX's codebook (64 × 16 f32) go up; nothing
+    // comes down, nothing trains.
+    assert_eq!((r["upload_bytes"].as_u64(), r["download_bytes"].as_u64()), (Some(4 * 48 + 4096), Some(0)));
+    assert_eq!((r["steps"].as_u64(), r["flops_per_step"].as_u64()), (Some(0), Some(0)));
+    assert!(r["finetune_flops"].as_u64().unwrap() > 0, "the pilots' encoding and the fit cost FLOPs");
+    let acc = |k: &str| num(&r[k]["accuracy_rx"]);
+    println!("latent-map p4: {} -> {} (matched {})", acc("before"), acc("after"), acc("matched"));
+    // Measured on ./data: 0.114 -> 0.814 (matched 0.973); the bound leaves half the gain as margin.
+    assert!(acc("before") < 0.3 && acc("after") > acc("before") + 0.35, "{r}");
+    let share = (acc("after") - acc("before")) / (acc("matched") - acc("before"));
+    assert!((num(&r["gap_recovered"]) - share).abs() < 1e-12, "{r}");
+    // Pilots must leave the judge's 1,000 images alone: the embedded test split has 2,000.
+    let o = slfsim(&[&base[..], &["--method", "index-map", "--pilots", "1001"]].concat());
+    assert_clean_error(&o, &["pilots", "disjoint"]);
+}
+
+#[test]
 fn two_user_command_end_to_end() {
     let d = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("scenarios/quickstart.ron")).unwrap();
