@@ -136,7 +136,8 @@ fn two_user_command_end_to_end() {
     let d = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("scenarios/quickstart.ron")).unwrap();
     let two_user = r#"two_user: (pairs: [(study: "seed", tx: "mnist_e0_s2", rx: "mnist_e0_s1")],
-                                 methods: [slf(freeze: 2, side: output), split_learning]),
+                                 methods: [slf(freeze: 2, side: output), split_learning,
+                                           latent_map(pilots: 4, map: procrustes), index_map(pilots: 16)]),
     network: ("#;
     let sc = d.path().join("two.ron");
     write(&sc, &text.replacen("network: (", two_user, 1));
@@ -146,11 +147,12 @@ fn two_user_command_end_to_end() {
     let runs = json(&out.join("two_user_runs.json"));
     let rows = runs.as_array().unwrap_or_else(|| panic!("{runs}"));
     let method = |r: &serde_json::Value| r["result"]["method"].as_str().unwrap().to_string();
-    assert_eq!(rows.iter().map(method).collect::<Vec<_>>(), ["none", "slf-l2", "split-learning"]);
+    let names = ["none", "slf-l2", "split-learning", "latent-map-procrustes-p4", "index-map-p16"];
+    assert_eq!(rows.iter().map(method).collect::<Vec<_>>(), names);
     let acc = |r: &serde_json::Value, when: &str| num(&r["result"][when]["accuracy_rx"]);
     // none changes nothing; both methods lift the misaligned pair.
     assert_eq!(acc(&rows[0], "before"), acc(&rows[0], "after"));
-    for r in &rows[1..] {
+    for r in &rows[1..3] {
         assert_eq!(r["study"].as_str(), Some("seed"));
         assert_eq!(r["result"]["steps"].as_u64(), Some(30));
         // Measured: slf-l2 0.114 -> 0.558 (as `slfsim align` with the same seed), split learning
@@ -158,13 +160,27 @@ fn two_user_command_end_to_end() {
         println!("two-user {}: {} -> {}", method(r), acc(r, "before"), acc(r, "after"));
         assert!(acc(r, "after") > acc(r, "before") + 0.25, "{}", r["result"]);
     }
+    // The pilot aligners train nothing. Measured: latent map 0.114 -> 0.814, index map (16 pilots)
+    // 0.114 -> 0.760, as `slfsim align`; the bound leaves half the gain as margin.
+    for r in &rows[3..] {
+        println!("two-user {}: {} -> {}", method(r), acc(r, "before"), acc(r, "after"));
+        assert_eq!(r["result"]["steps"].as_u64(), Some(0));
+        assert!(acc(r, "after") > acc(r, "before") + 0.3, "{}", r["result"]);
+    }
+    // Gap recovered, by hand from the row's own numbers.
+    for r in rows {
+        let share = (acc(r, "after") - acc(r, "before")) / (acc(r, "matched") - acc(r, "before"));
+        assert!((num(&r["result"]["gap_recovered"]) - share).abs() < 1e-12, "{}", r["result"]);
+    }
     // Split learning's per-step traffic: 64 images x (z 16·8·8 + image 32·32) f32 each way.
     assert_eq!(rows[2]["result"]["per_step_up_bytes"].as_u64(), Some(64 * (1024 + 1024) * 4));
     let csv = std::fs::read_to_string(out.join("two_user_runs.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert_eq!(csv.lines().count(), 6, "{csv}");
+    assert!(csv.lines().next().unwrap().contains(",gap_recovered,"), "{csv}");
     let summary = std::fs::read_to_string(out.join("two_user_summary.md")).unwrap();
     assert!(summary.contains("slf-l2") && summary.contains("split-learning"), "{summary}");
-    assert_eq!(std::fs::read_to_string(out.join("two_user_summary.csv")).unwrap().lines().count(), 4);
+    assert!(summary.contains("gap recovered %") && summary.contains("latent-map-procrustes-p4"), "{summary}");
+    assert_eq!(std::fs::read_to_string(out.join("two_user_summary.csv")).unwrap().lines().count(), 6);
     for plot in ["accuracy_vs_freeze", "mse_vs_freeze", "time_vs_freeze", "accuracy_vs_time"] {
         assert!(out.join(format!("two_user_{plot}.png")).metadata().unwrap().len() > 0, "{plot}");
     }
