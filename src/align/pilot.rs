@@ -14,7 +14,7 @@
 //! directly, because φ_j was trained only on RX's K codewords; off-codebook
 //! inputs are outside what it learnt, and snapping to the nearest codeword
 //! removes the map's residual error whenever it is below half the distance
-//! between codewords. (The measured comparison is in README.md.)
+//! between codewords.
 
 use rand_chacha::ChaCha8Rng;
 use tch::{Kind, Tensor};
