@@ -20,7 +20,7 @@ TORCH = LIBTORCH="$$(scripts/libtorch.sh)"; export LIBTORCH;
 # Honour CARGO_TARGET_DIR like cargo does.
 BIN = $(or $(CARGO_TARGET_DIR),target)/release/slfsim
 
-.PHONY: setup build run test bench train clean
+.PHONY: setup build run test lint bench train clean
 
 setup:
 	@$(TORCH) echo "LibTorch: $$LIBTORCH"
@@ -41,6 +41,11 @@ test:
 # scenario names every shipped profile). 2 threads, as they were made.
 train: build
 	$(BIN) --threads 2 train scenarios/paper/two_user.ron --force
+
+# Formatting and lints as CI checks them (clippy with warnings as errors).
+lint:
+	cargo fmt --check
+	@$(TORCH) cargo clippy --release --all-targets --locked -- -D warnings
 
 bench:
 	@$(TORCH) cargo bench --locked

@@ -9,7 +9,7 @@ use crate::sim::outcome::RunSummary;
 
 /// The metrics of a run, by name, in table order (None: undefined, e.g. no
 /// episode recovered).
-pub fn run_metrics(s: &RunSummary) -> Vec<(String, Option<f64>)> {
+pub fn run_metrics(s: &RunSummary) -> Metrics {
     let a = &s.aggregate;
     let mut m: Vec<(String, Option<f64>)> = vec![
         ("users".into(), Some(s.users.len() as f64)),
@@ -63,16 +63,19 @@ pub struct PointSummary {
     pub metrics: Vec<(String, PointStat)>,
 }
 
+/// A run's metrics by name; `None` where a metric is undefined for the run.
+pub type Metrics = Vec<(String, Option<f64>)>;
+
 /// Groups runs by point (in point order) and summarises each metric over
 /// the runs where it is defined.
-pub fn summarise_points(runs: &[(RunSpec, Vec<(String, Option<f64>)>)]) -> Vec<PointSummary> {
+pub fn summarise_points(runs: &[(RunSpec, Metrics)]) -> Vec<PointSummary> {
     let mut points: Vec<usize> = runs.iter().map(|(r, _)| r.point).collect();
     points.sort();
     points.dedup();
     points
         .into_iter()
         .map(|p| {
-            let here: Vec<&(RunSpec, Vec<(String, Option<f64>)>)> = runs.iter().filter(|(r, _)| r.point == p).collect();
+            let here: Vec<&(RunSpec, Metrics)> = runs.iter().filter(|(r, _)| r.point == p).collect();
             let names: Vec<String> = here[0].1.iter().map(|(n, _)| n.clone()).collect();
             let metrics = names
                 .iter()
