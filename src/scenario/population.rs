@@ -463,7 +463,10 @@ impl NetworkSpec {
         if matches!(m, Method::None | Method::SplitLearning) {
             return Err((
                 "network.policy.method".into(),
-                format!("{} cannot be simulated by `run` (use slf, encoder_only or retrain)", m.label()),
+                format!(
+                    "{} cannot be simulated by `run` (use slf, encoder_only, retrain, latent_map or index_map)",
+                    m.label()
+                ),
             ));
         }
         positive("network.horizon_s".into(), self.horizon_s)?;

@@ -106,10 +106,16 @@ impl Engine<'_> {
                 let (job, flops_per_step) =
                     self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
                 let spec = &self.world.settings.profiles[self.world.users[tx].profile].job;
-                // With a target, the steps run are an outcome of the real job.
-                let steps =
-                    if spec.steps_are_outcome() { self.lab.align_result(job)?.result.steps } else { spec.budget.steps };
-                let flops = flops_per_step * steps as u64;
+                // With a target, the steps run are an outcome of the real job;
+                // a pilot aligner runs none and encodes its pilots at TX instead.
+                let steps = if spec.method.pilots().is_some() {
+                    0
+                } else if spec.steps_are_outcome() {
+                    self.lab.align_result(job)?.result.steps
+                } else {
+                    spec.budget.steps
+                };
+                let flops = flops_per_step * steps as u64 + spec.cost.pilot_tx_flops;
                 let s = self.users[tx].compute.submit(now, Job { id: ep as u64, flops });
                 if let Some(sv) = self.pairs[p].serving.as_mut() {
                     (sv.flops, sv.steps) = (flops, steps);

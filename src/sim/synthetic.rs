@@ -60,21 +60,25 @@ impl SyntheticLab {
         let (tx_state, rx) = class;
         let tx = &self.profiles[tx_state.profile];
         let (b, method, c) = (&job.budget, &job.method, &job.cost);
+        let steps = if method.pilots().is_some() { 0 } else { b.steps };
         AlignResult {
             tx: tx.name.clone(),
             rx: self.profiles[rx].name.clone(),
             method: method.label(),
             freeze: method.freeze(tx.decoder_layers),
-            steps: b.steps,
+            steps,
             headline: Judge::Rx,
             before: Self::judged(MISALIGNED),
             after: Self::judged(ALIGNED),
+            // The synthetic lab's aligned link is the matched one: the whole gap.
+            matched: Self::judged(ALIGNED),
+            gap_recovered: crate::align::gap_recovered(MISALIGNED.0, ALIGNED.0, ALIGNED.0),
             download_bytes: c.download_bytes,
             upload_bytes: c.upload_bytes,
             per_step_up_bytes: c.per_step_up_bytes,
             per_step_down_bytes: c.per_step_down_bytes,
             flops_per_step: c.flops_per_step,
-            finetune_flops: c.flops_per_step * b.steps as u64,
+            finetune_flops: c.total_flops(steps),
             download_s: c.download_s,
             compute_s: c.compute_s,
             upload_s: c.upload_s,
