@@ -94,11 +94,50 @@ fn align_command_end_to_end_slf_improves_a_misaligned_pair() {
 }
 
 #[test]
+fn align_command_end_to_end_latent_map_improves_a_misaligned_pair() {
+    let d = tempfile::tempdir().unwrap();
+    let (j, js) = (d.path().join("p.json"), d.path().join("slf.json"));
+    let out = d.path().to_str().unwrap();
+    let base = ["align", "scenarios/quickstart.ron", "--tx", "mnist_e0_s2", "--rx", "mnist_e0_s1", "--out", out];
+    let o = slfsim(
+        &[
+            &base[..],
+            &["--method", "latent-map", "--pilots", "4", "--map", "procrustes", "--json"],
+            &[j.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = json(&j);
+    assert_eq!(r["method"].as_str(), Some("latent-map-procrustes-p4"));
+    // The same JSON fields as SLF's.
+    let o = slfsim(&[&base[..], &["--method", "slf", "--steps", "1", "--json", js.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&r), keys(&json(&js)));
+    // 4 pilot messages of 64 six-bit indices (48 B) and TX's codebook (64 × 16 f32) go up; nothing
+    // comes down, nothing trains.
+    assert_eq!((r["upload_bytes"].as_u64(), r["download_bytes"].as_u64()), (Some(4 * 48 + 4096), Some(0)));
+    assert_eq!((r["steps"].as_u64(), r["flops_per_step"].as_u64()), (Some(0), Some(0)));
+    assert!(r["finetune_flops"].as_u64().unwrap() > 0, "the pilots' encoding and the fit cost FLOPs");
+    let acc = |k: &str| num(&r[k]["accuracy_rx"]);
+    println!("latent-map p4: {} -> {} (matched {})", acc("before"), acc("after"), acc("matched"));
+    // Measured on ./data: 0.114 -> 0.814 (matched 0.973); the bound leaves half the gain as margin.
+    assert!(acc("before") < 0.3 && acc("after") > acc("before") + 0.35, "{r}");
+    let share = (acc("after") - acc("before")) / (acc("matched") - acc("before"));
+    assert!((num(&r["gap_recovered"]) - share).abs() < 1e-12, "{r}");
+    // Pilots must leave the judge's 1,000 images alone: the embedded test split has 2,000.
+    let o = slfsim(&[&base[..], &["--method", "index-map", "--pilots", "1001"]].concat());
+    assert_clean_error(&o, &["pilots", "disjoint"]);
+}
+
+#[test]
 fn two_user_command_end_to_end() {
     let d = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(root().join("scenarios/quickstart.ron")).unwrap();
     let two_user = r#"two_user: (pairs: [(study: "seed", tx: "mnist_e0_s2", rx: "mnist_e0_s1")],
-                                 methods: [slf(freeze: 2, side: output), split_learning]),
+                                 methods: [slf(freeze: 2, side: output), split_learning,
+                                           latent_map(pilots: 4, map: procrustes), index_map(pilots: 16)]),
     network: ("#;
     let sc = d.path().join("two.ron");
     write(&sc, &text.replacen("network: (", two_user, 1));
@@ -108,11 +147,12 @@ fn two_user_command_end_to_end() {
     let runs = json(&out.join("two_user_runs.json"));
     let rows = runs.as_array().unwrap_or_else(|| panic!("{runs}"));
     let method = |r: &serde_json::Value| r["result"]["method"].as_str().unwrap().to_string();
-    assert_eq!(rows.iter().map(method).collect::<Vec<_>>(), ["none", "slf-l2", "split-learning"]);
+    let names = ["none", "slf-l2", "split-learning", "latent-map-procrustes-p4", "index-map-p16"];
+    assert_eq!(rows.iter().map(method).collect::<Vec<_>>(), names);
     let acc = |r: &serde_json::Value, when: &str| num(&r["result"][when]["accuracy_rx"]);
     // none changes nothing; both methods lift the misaligned pair.
     assert_eq!(acc(&rows[0], "before"), acc(&rows[0], "after"));
-    for r in &rows[1..] {
+    for r in &rows[1..3] {
         assert_eq!(r["study"].as_str(), Some("seed"));
         assert_eq!(r["result"]["steps"].as_u64(), Some(30));
         // Measured: slf-l2 0.114 -> 0.558 (as `slfsim align` with the same seed), split learning
@@ -120,13 +160,27 @@ fn two_user_command_end_to_end() {
         println!("two-user {}: {} -> {}", method(r), acc(r, "before"), acc(r, "after"));
         assert!(acc(r, "after") > acc(r, "before") + 0.25, "{}", r["result"]);
     }
+    // The pilot aligners train nothing. Measured: latent map 0.114 -> 0.814, index map (16 pilots)
+    // 0.114 -> 0.760, as `slfsim align`; the bound leaves half the gain as margin.
+    for r in &rows[3..] {
+        println!("two-user {}: {} -> {}", method(r), acc(r, "before"), acc(r, "after"));
+        assert_eq!(r["result"]["steps"].as_u64(), Some(0));
+        assert!(acc(r, "after") > acc(r, "before") + 0.3, "{}", r["result"]);
+    }
+    // Gap recovered, by hand from the row's own numbers.
+    for r in rows {
+        let share = (acc(r, "after") - acc(r, "before")) / (acc(r, "matched") - acc(r, "before"));
+        assert!((num(&r["result"]["gap_recovered"]) - share).abs() < 1e-12, "{}", r["result"]);
+    }
     // Split learning's per-step traffic: 64 images x (z 16·8·8 + image 32·32) f32 each way.
     assert_eq!(rows[2]["result"]["per_step_up_bytes"].as_u64(), Some(64 * (1024 + 1024) * 4));
     let csv = std::fs::read_to_string(out.join("two_user_runs.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert_eq!(csv.lines().count(), 6, "{csv}");
+    assert!(csv.lines().next().unwrap().contains(",gap_recovered,"), "{csv}");
     let summary = std::fs::read_to_string(out.join("two_user_summary.md")).unwrap();
     assert!(summary.contains("slf-l2") && summary.contains("split-learning"), "{summary}");
-    assert_eq!(std::fs::read_to_string(out.join("two_user_summary.csv")).unwrap().lines().count(), 4);
+    assert!(summary.contains("gap recovered %") && summary.contains("latent-map-procrustes-p4"), "{summary}");
+    assert_eq!(std::fs::read_to_string(out.join("two_user_summary.csv")).unwrap().lines().count(), 6);
     for plot in ["accuracy_vs_freeze", "mse_vs_freeze", "time_vs_freeze", "accuracy_vs_time"] {
         assert!(out.join(format!("two_user_{plot}.png")).metadata().unwrap().len() > 0, "{plot}");
     }

@@ -11,10 +11,23 @@
 //! - nearest-codeword search: 2 · K · D per latent (forward only).
 //!
 //! Biases and activations are ignored: they are a few per cent at most.
+//!
+//! Pilot-based aligners (`pilot_cost`) train nothing and download nothing.
+//! TX encodes the P pilots (encoder forward and codeword search per image)
+//! and uploads P messages of g² packed log2 K-bit indices, plus its codebook
+//! (K·D f32) for `latent_map`. RX encodes the same pilots with its own θ_j
+//! (the cost model's one config stands for both ends) and fits, on n = P·g²
+//! pairs of D-vectors:
+//! - linear: XᵀX and XᵀY, 2·n·D² each, and the solve, 2·D³;
+//! - affine: the same with D + 1 inputs;
+//! - procrustes: centring and scaling, 4·n·D; the cross-covariance, 2·n·D²;
+//!   the SVD, counted as 20·D³, and R = U·Vᵀ, 2·D³;
+//! - then the K codewords through the map, 2·K·D², and their re-quantisation, 2·K²·D;
+//! - index_map: one count per pair and a K² arg-max, n + K².
 
 use serde::{Deserialize, Serialize};
 
-use super::method::Method;
+use super::method::{MapKind, Method};
 use super::trainable::Trainable;
 use crate::transceiver::{ConvKind, ModelConfig};
 
@@ -206,6 +219,60 @@ pub struct MethodCost {
     pub download_s: f64,
     pub compute_s: f64,
     pub upload_s: f64,
+    /// Pilot-based aligners: FLOPs of encoding the pilots at TX, and of
+    /// encoding them and fitting the map at RX (0 for the other methods).
+    pub pilot_tx_flops: u64,
+    pub pilot_rx_flops: u64,
+}
+
+impl MethodCost {
+    /// All FLOPs of an alignment that ran `steps` steps, at both ends.
+    pub fn total_flops(&self, steps: usize) -> u64 {
+        self.flops_per_step * steps as u64 + self.pilot_tx_flops + self.pilot_rx_flops
+    }
+}
+
+/// FLOPs RX spends fitting a pilot-based aligner on `n` pairs (see the module doc).
+pub fn fit_flops(method: &Method, n: u64, k: u64, d: u64) -> u64 {
+    let through_map = 2 * k * d * d + 2 * k * k * d;
+    match method {
+        Method::LatentMap { map: MapKind::Linear, .. } => 4 * n * d * d + 2 * d.pow(3) + through_map,
+        Method::LatentMap { map: MapKind::Affine, .. } => {
+            2 * n * (d + 1) * (d + 1) + 2 * n * (d + 1) * d + 2 * (d + 1).pow(3) + through_map
+        }
+        Method::LatentMap { map: MapKind::Procrustes, .. } => 4 * n * d + 2 * n * d * d + 22 * d.pow(3) + through_map,
+        Method::IndexMap { .. } => n + k * k,
+        _ => 0,
+    }
+}
+
+/// Costs a pilot-based aligner with `pilots` pilot images (see the module doc).
+pub fn pilot_cost(
+    cfg: &ModelConfig,
+    image_channels: i64,
+    method: &Method,
+    pilots: usize,
+    p: &CostParams,
+) -> MethodCost {
+    let layers = layer_costs(cfg, image_channels);
+    let encode: u64 = layers.iter().filter(|l| l.part != Part::Decoder).map(|l| l.forward_flops).sum();
+    let (g, k, d, pilots) = (cfg.grid_side() as u64, cfg.codebook_size as u64, cfg.latent_dim as u64, pilots as u64);
+    let message = (g * g * cfg.bits_per_index() as u64).div_ceil(8);
+    let codebook = if matches!(method, Method::LatentMap { .. }) { k * d * BYTES_PER_PARAM } else { 0 };
+    let upload = pilots * message + codebook;
+    let (tx_flops, rx_flops) = (pilots * encode, pilots * encode + fit_flops(method, pilots * g * g, k, d));
+    MethodCost {
+        download_bytes: 0,
+        upload_bytes: upload,
+        per_step_up_bytes: 0,
+        per_step_down_bytes: 0,
+        flops_per_step: 0,
+        download_s: 0.0,
+        compute_s: tx_flops as f64 / p.tx_flops_per_s + rx_flops as f64 / p.rx_flops_per_s,
+        upload_s: transfer_s(upload, p.up_bps, p.latency_s),
+        pilot_tx_flops: tx_flops,
+        pilot_rx_flops: rx_flops,
+    }
 }
 
 /// Costs `steps` fine-tuning steps of `batch` samples by `method` for a
@@ -222,6 +289,9 @@ pub fn method_cost(
     batch: usize,
     p: &CostParams,
 ) -> MethodCost {
+    if let Some(pilots) = method.pilots() {
+        return pilot_cost(cfg, image_channels, method, pilots, p);
+    }
     let layers = layer_costs(cfg, image_channels);
     let big_l = cfg.decoder_layers();
     let t = method.trainable(big_l);
@@ -260,6 +330,8 @@ pub fn method_cost(
         download_s: transfer_s(once_down, p.down_bps, p.latency_s) + steps as f64 * step_s(false, p.down_bps),
         compute_s,
         upload_s: transfer_s(once_up, p.up_bps, p.latency_s) + steps as f64 * step_s(true, p.up_bps),
+        pilot_tx_flops: 0,
+        pilot_rx_flops: 0,
     }
 }
 
@@ -339,9 +411,37 @@ mod tests {
                 flops_per_step: 0,
                 download_s: 0.0,
                 compute_s: 0.0,
-                upload_s: 0.0
+                upload_s: 0.0,
+                pilot_tx_flops: 0,
+                pilot_rx_flops: 0,
             }
         );
+    }
+
+    #[test]
+    fn pilot_bytes_and_flops_by_hand() {
+        let cfg = ModelConfig::default(); // K = 64, D = 16, g = 8, encoder 1 -> 32 -> 64 -> 16
+        let p = CostParams { down_bps: 8e6, up_bps: 4e6, latency_s: 0.01, tx_flops_per_s: 1e9, rx_flops_per_s: 2e9 };
+        let m = Method::LatentMap { pilots: 4, map: MapKind::Linear };
+        let c = method_cost(&cfg, 1, &m, 600, 64, &p);
+        // 4 pilots × 64 indices × 6 bits = 4 × 48 B, and TX's codebook 64 × 16 × 4 B.
+        assert_eq!(c.upload_bytes, 4 * 48 + 4096);
+        assert_eq!((c.download_bytes, c.download_s, c.flops_per_step), (0, 0.0, 0));
+        assert!((c.upload_s - (0.01 + (4.0 * 48.0 + 4096.0) * 8.0 / 4e6)).abs() < 1e-12);
+        // Encoding one image: 262,144 + 4,194,304 (convs) + 2·16·64·8·8·1 = 131,072 (1x1 conv)
+        // + 2·64·16·64 = 131,072 (codeword search).
+        let encode: u64 = 262_144 + 4_194_304 + 131_072 + 131_072;
+        assert_eq!(c.pilot_tx_flops, 4 * encode);
+        // n = 4 × 64 = 256 pairs: XᵀX + XᵀY 4·256·16², solve 2·16³,
+        // 64 codewords through the map 2·64·16², re-quantised 2·64²·16.
+        let fit = 4 * 256 * 256 + 2 * 4096 + 2 * 64 * 256 + 2 * 4096 * 16;
+        assert_eq!(c.pilot_rx_flops, 4 * encode + fit);
+        assert!((c.compute_s - (4.0 * encode as f64 / 1e9 + (4 * encode + fit) as f64 / 2e9)).abs() < 1e-15);
+        assert_eq!(c.total_flops(600), 8 * encode + fit, "no fine-tuning steps count");
+        // The index table needs no codebook: 48 B a pilot; its fit is n + K².
+        let c = method_cost(&cfg, 1, &Method::IndexMap { pilots: 4 }, 600, 64, &p);
+        assert_eq!(c.upload_bytes, 4 * 48);
+        assert_eq!(c.pilot_rx_flops, 4 * encode + 256 + 64 * 64);
     }
 
     #[test]

@@ -16,6 +16,29 @@ pub enum FreezeSide {
     Input,
 }
 
+/// The map a `latent_map` aligner fits from TX's codewords to RX's latents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapKind {
+    /// y ≈ A x, least squares.
+    Linear,
+    /// y ≈ A x + b, least squares.
+    Affine,
+    /// Orthogonal Procrustes after centring and scaling both sides:
+    /// y ≈ μ_y + s_y · R (x − μ_x) / s_x with R orthogonal.
+    Procrustes,
+}
+
+impl MapKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            MapKind::Linear => "linear",
+            MapKind::Affine => "affine",
+            MapKind::Procrustes => "procrustes",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
@@ -34,6 +57,16 @@ pub enum Method {
     SplitLearning,
     /// Train a new transceiver from scratch at TX and upload its whole decoder and codebook.
     Retrain,
+    /// Pilot-based (zero-shot) latent alignment: both ends encode the same
+    /// `pilots` public images; TX sends its pilot messages (through its
+    /// channel ε_i) and its codebook up; RX fits `map` from TX's codewords to
+    /// its own latents z_e and reads TX's messages through it, re-quantised
+    /// to its own codebook. Nothing is trained or downloaded.
+    LatentMap { pilots: usize, map: MapKind },
+    /// Pilot-based index table: TX sends its pilot messages up; RX maps each
+    /// TX index to the RX index it co-occurs with most often at the same
+    /// latent position of the same pilot. No codebook crosses.
+    IndexMap { pilots: usize },
 }
 
 impl Method {
@@ -47,6 +80,16 @@ impl Method {
             Method::EncoderOnly { codebook: false } => "encoder-only".into(),
             Method::SplitLearning => "split-learning".into(),
             Method::Retrain => "retrain".into(),
+            Method::LatentMap { pilots, map } => format!("latent-map-{}-p{pilots}", map.label()),
+            Method::IndexMap { pilots } => format!("index-map-p{pilots}"),
+        }
+    }
+
+    /// Pilot images a pilot-based aligner needs (None for the others).
+    pub fn pilots(&self) -> Option<usize> {
+        match self {
+            Method::LatentMap { pilots, .. } | Method::IndexMap { pilots } => Some(*pilots),
+            _ => None,
         }
     }
 
@@ -56,14 +99,16 @@ impl Method {
             Method::Slf { freeze, .. } => Some(*freeze),
             Method::EncoderOnly { .. } => Some(big_l),
             Method::SplitLearning | Method::Retrain => Some(0),
-            Method::None => None,
+            Method::None | Method::LatentMap { .. } | Method::IndexMap { .. } => None,
         }
     }
 
     /// What TX trains, for a decoder of `big_l` layers.
     pub fn trainable(&self, big_l: usize) -> Trainable {
         match *self {
-            Method::None => Trainable { codebook: false, decoder: vec![false; big_l] },
+            Method::None | Method::LatentMap { .. } | Method::IndexMap { .. } => {
+                Trainable { codebook: false, decoder: vec![false; big_l] }
+            }
             Method::Slf { freeze, side } => Trainable {
                 codebook: true,
                 decoder: (0..big_l)
@@ -85,12 +130,16 @@ impl Method {
         match self {
             Method::Slf { .. } | Method::EncoderOnly { .. } => Trainable { codebook: true, decoder: vec![true; big_l] },
             Method::SplitLearning => Trainable { codebook: true, decoder: vec![false; big_l] },
-            Method::None | Method::Retrain => Trainable { codebook: false, decoder: vec![false; big_l] },
+            Method::None | Method::Retrain | Method::LatentMap { .. } | Method::IndexMap { .. } => {
+                Trainable { codebook: false, decoder: vec![false; big_l] }
+            }
         }
     }
 
     /// What TX hands RX after the fine-tuning: what it trained, except that
     /// split learning trained φ at RX already and uploads only the codebook.
+    /// (The pilot aligners' pilot messages and codebook are costed by
+    /// `cost::pilot_cost`, not as trained parameters.)
     pub fn uploads(&self, big_l: usize) -> Trainable {
         match self {
             Method::SplitLearning => Trainable { codebook: true, decoder: vec![false; big_l] },
@@ -102,6 +151,9 @@ impl Method {
         match self {
             Method::Slf { freeze, .. } if *freeze > big_l => {
                 Err(format!("freeze: ℓ = {freeze} > L = {big_l} decoder layers"))
+            }
+            Method::LatentMap { pilots: 0, .. } | Method::IndexMap { pilots: 0 } => {
+                Err("pilots: must be at least 1".into())
             }
             _ => Ok(()),
         }

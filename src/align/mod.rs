@@ -5,13 +5,17 @@ pub mod cost;
 mod map;
 mod method;
 mod payload;
+mod pilot;
 mod slf;
 mod split;
 mod trainable;
 
 pub use map::{misalignment_map, MisalignmentMap, PairMetrics};
-pub use method::{FreezeSide, Method};
+pub use method::{FreezeSide, MapKind, Method};
 pub use payload::{download_payload, hand_over, install, payload_bytes, upload_payload, Payload};
-pub use slf::{align, start_finetune, AlignInputs, AlignResult, Aligned, Budget, CurvePoint, Handed, Judge, Judged};
+pub use pilot::{fit_latent_map, index_table, pilot_message_bytes, LatentMap};
+pub use slf::{
+    align, gap_recovered, start_finetune, AlignInputs, AlignResult, Aligned, Budget, CurvePoint, Handed, Judge, Judged,
+};
 pub use split::{split_step, CutTraffic};
 pub use trainable::Trainable;

@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::cost::{method_cost, CostParams};
 use super::method::Method;
 use super::payload::{download_payload, install, payload_bytes, upload_payload, Payload};
+use super::pilot::{pilot_exchange, pilot_images};
 use super::split::{split_step, CutTraffic};
 use crate::seed::stream;
 use crate::transceiver::{adam, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver};
@@ -57,7 +58,7 @@ pub enum Judge {
 }
 
 /// A link judged both ways.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Judged {
     pub accuracy_rx: f64,
     pub accuracy_tx: f64,
@@ -88,6 +89,14 @@ pub struct AlignResult {
     pub headline: Judge,
     pub before: Judged,
     pub after: Judged,
+    /// TX's own (matched) link on the same test images and channel noise:
+    /// what a perfect alignment could reach.
+    #[serde(default)]
+    pub matched: Judged,
+    /// Share of the matched-link gap recovered, on the headline accuracy:
+    /// (after − before) / (matched − before); null when matched ≤ before.
+    #[serde(default)]
+    pub gap_recovered: Option<f64>,
     pub download_bytes: u64,
     pub upload_bytes: u64,
     /// Split learning only: bytes each step sends up and down.
@@ -111,12 +120,20 @@ impl AlignResult {
     }
 }
 
+/// Share of the gap between `before` and `matched` that `after` recovers,
+/// (after − before) / (matched − before); None when there is no gap.
+pub fn gap_recovered(before: f64, after: f64, matched: f64) -> Option<f64> {
+    let gap = matched - before;
+    (gap > 1e-12).then(|| (after - before) / gap)
+}
+
 /// What TX holds for the fine-tuning: its local training images (never sent)
 /// and held-out test images of its data set (for judging only).
 pub struct AlignInputs<'a> {
     pub local_images: &'a Tensor,
     pub test: &'a TestBatch,
-    /// For `retrain`, which reloads TX's data through the training code.
+    /// For `retrain`, which reloads TX's data through the training code,
+    /// and the pilot aligners, which read their pilots from it.
     pub data_dir: &'a Path,
 }
 
@@ -143,6 +160,13 @@ pub struct Handed {
     pub upload_bytes: u64,
     /// Split learning's per-step hand-overs, summed over the steps run.
     pub cut: CutTraffic,
+}
+
+fn acc_of(headline: Judge, j: &Judged) -> f64 {
+    match headline {
+        Judge::Rx => j.accuracy_rx,
+        Judge::Tx => j.accuracy_tx,
+    }
 }
 
 fn judge(
@@ -271,6 +295,7 @@ pub fn align(
     method.validate(big_l).map_err(config)?;
     let headline = if tx.profile.data.dataset == rx.profile.data.dataset { Judge::Rx } else { Judge::Tx };
     let before = judge(tx, rx, tx, rx, inputs.test, seed);
+    let matched = judge(tx, tx, tx, rx, inputs.test, seed);
     let curve_set = first(inputs.test, budget.curve_images);
     let key = [tx.name(), rx.name()];
     // The link as it would be if TX uploaded now: RX installs what TX sends.
@@ -285,10 +310,20 @@ pub fn align(
         Ok(budget.target_accuracy.is_some_and(|a| acc >= a) || budget.target_mse.is_some_and(|e| j.mse <= e))
     };
     let mut handed = Handed::default();
+    // What TX sent a pilot-based aligner (which uploads no trained parameters).
+    let mut pilot_sent: Option<Payload> = None;
 
     // (TX's side, RX's side before the upload, steps run)
     let (tx_side, rx_base, steps) = match method {
         Method::None => (tx.deep_clone(), rx.deep_clone(), 0),
+        Method::LatentMap { pilots, .. } | Method::IndexMap { pilots } => {
+            let images = pilot_images(tx, inputs.data_dir, *pilots, inputs.test.len() as usize)?;
+            let ex = pilot_exchange(tx, rx, method, &images, seed)?;
+            handed.upload_bytes = ex.upload_bytes;
+            pilot_sent = Some(ex.sent);
+            check(tx, &ex.rx_view, 0)?;
+            (tx.deep_clone(), ex.rx_view, 0)
+        }
         Method::Retrain => {
             // A fresh pair trained at TX on TX's data and channel.
             let mut p = tx.profile.clone();
@@ -339,9 +374,16 @@ pub fn align(
         }
     };
     // What leaves TX, and RX's side assembled from it.
-    let upload = upload_payload(&tx_side, method);
-    handed.upload_bytes = payload_bytes(&upload);
-    let rx_side = install(&rx_base, &upload).map_err(config)?;
+    // A pilot aligner's RX side is already its view through the fitted table.
+    let (upload, rx_side) = match pilot_sent {
+        Some(sent) => (sent, rx_base),
+        None => {
+            let up = upload_payload(&tx_side, method);
+            handed.upload_bytes = payload_bytes(&up);
+            let rx_side = install(&rx_base, &up).map_err(config)?;
+            (up, rx_side)
+        }
+    };
     let after =
         if matches!(method, Method::None) { before } else { judge(&tx_side, &rx_side, tx, rx, inputs.test, seed) };
 
@@ -355,12 +397,14 @@ pub fn align(
         headline,
         before,
         after,
+        matched,
+        gap_recovered: gap_recovered(acc_of(headline, &before), acc_of(headline, &after), acc_of(headline, &matched)),
         download_bytes: c.download_bytes,
         upload_bytes: c.upload_bytes,
         per_step_up_bytes: c.per_step_up_bytes,
         per_step_down_bytes: c.per_step_down_bytes,
         flops_per_step: c.flops_per_step,
-        finetune_flops: c.flops_per_step * steps as u64,
+        finetune_flops: c.total_flops(steps),
         download_s: c.download_s,
         compute_s: c.compute_s,
         upload_s: c.upload_s,
@@ -368,4 +412,18 @@ pub fn align(
         curve,
     };
     Ok((result, Aligned { tx: tx_side, rx: rx_side, upload, handed }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gap_recovered;
+
+    #[test]
+    fn gap_recovered_by_hand() {
+        // Before 0.10, matched 0.90: reaching 0.70 recovers 0.60 / 0.80 = 75% of the gap.
+        assert!((gap_recovered(0.10, 0.70, 0.90).unwrap() - 0.75).abs() < 1e-12);
+        // Falling below the start is a negative share; no gap, no share.
+        assert!((gap_recovered(0.10, 0.05, 0.90).unwrap() + 0.0625).abs() < 1e-12);
+        assert_eq!(gap_recovered(0.5, 0.6, 0.5), None);
+    }
 }

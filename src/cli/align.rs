@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use slfsim::align::{align, AlignInputs, FreezeSide, Method};
+use slfsim::align::{align, AlignInputs, FreezeSide, MapKind, Method};
 use slfsim::report::{line_chart, text_table, write_json_atomic, Series};
 use slfsim::transceiver::{load_checkpoint, local_data, test_batch};
 
@@ -17,6 +17,15 @@ enum MethodArg {
     EncoderOnly,
     SplitLearning,
     Retrain,
+    LatentMap,
+    IndexMap,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MapArg {
+    Linear,
+    Affine,
+    Procrustes,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -42,6 +51,12 @@ pub struct AlignArgs {
     /// Which end of the decoder is frozen (slf only).
     #[arg(long, value_enum, default_value = "output")]
     side: SideArg,
+    /// latent-map, index-map: pilot images both ends encode (the last P of TX's test split).
+    #[arg(long, default_value_t = 64)]
+    pilots: usize,
+    /// latent-map: the map fitted from TX's codewords to RX's latents.
+    #[arg(long, value_enum, default_value = "procrustes")]
+    map: MapArg,
     /// encoder-only: also fine-tune (and upload) the codebook.
     #[arg(long)]
     codebook: bool,
@@ -85,15 +100,26 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
         MethodArg::EncoderOnly => Method::EncoderOnly { codebook: args.codebook },
         MethodArg::SplitLearning => Method::SplitLearning,
         MethodArg::Retrain => Method::Retrain,
+        MethodArg::LatentMap => Method::LatentMap {
+            pilots: args.pilots,
+            map: match args.map {
+                MapArg::Linear => MapKind::Linear,
+                MapArg::Affine => MapKind::Affine,
+                MapArg::Procrustes => MapKind::Procrustes,
+            },
+        },
+        MethodArg::IndexMap => Method::IndexMap { pilots: args.pilots },
     };
     method.validate(prx.model.decoder_layers()).map_err(|e| anyhow::anyhow!("--{e}"))?;
-    let mut budget = sc.align.budget.clone();
-    if let Some(s) = args.steps {
-        budget.steps = s;
-    }
+    let mut budget = {
+        let mut sc = sc.clone();
+        super::override_steps(&mut sc, args.steps)?;
+        sc.align.budget
+    };
     if args.target_accuracy.is_some() {
         budget.target_accuracy = args.target_accuracy;
     }
+    let out = args.paths.out(&sc)?;
     let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
     let (tx, _) = load_checkpoint(&models_dir, ptx)?;
@@ -103,9 +129,9 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data_dir };
     let (res, _) = align(&tx, &rx, &method, &budget, &sc.align.cost, &inputs, args.seed.unwrap_or(sc.seed))?;
 
-    let out = args.paths.out(&sc);
     let stem = format!("align_{}_{}_{}", res.tx, res.rx, res.method);
     let path = out.join(format!("{stem}.json"));
+    Paths::claim(&out)?;
     write_json_atomic(&path, &res)?;
     if let Some(p) = &args.json {
         write_json_atomic(p, &res)?;
@@ -123,7 +149,7 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
         "{}",
         text_table(
             &["", "acc (RX clf)", "acc (TX clf)", "mse", "psnr dB"],
-            &[row("before", &res.before), row("after", &res.after)]
+            &[row("before", &res.before), row("after", &res.after), row("matched", &res.matched)]
         )
     );
     println!(
@@ -131,6 +157,12 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
         res.method, res.tx, res.rx, res.steps, res.download_bytes, res.upload_bytes, res.finetune_flops as f64,
         res.recovery_time_s, res.download_s, res.compute_s, res.upload_s, res.headline
     );
+    match res.gap_recovered {
+        Some(g) => {
+            println!("gap recovered: {:.1}% of the matched link's (after − before) / (matched − before)", 100.0 * g)
+        }
+        None => println!("gap recovered: n/a (the matched link is no better than before)"),
+    }
     println!("results: {}", path.display());
     if res.curve.len() > 1 {
         let pts =

@@ -21,9 +21,11 @@ pub struct EvalArgs {
 }
 
 pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
-    let sc = load_scenario(&args.scenario)?;
+    let mut sc = load_scenario(&args.scenario)?;
+    let out = args.paths.out(&sc)?;
     let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
+    super::fit_to_data(&mut sc, &data_dir);
     let mut models = Vec::new();
     let mut tests = Vec::new();
     for p in &sc.profiles {
@@ -41,8 +43,8 @@ pub fn run(ctx: &Ctx, args: EvalArgs) -> Result<()> {
     });
     pb.finish_and_clear();
 
-    let out = args.paths.out(&sc);
     let json_path = out.join("misalignment.json");
+    Paths::claim(&out)?;
     write_json_atomic(&json_path, &map)?;
     if let Some(p) = &args.json {
         write_json_atomic(p, &map)?;

@@ -6,6 +6,7 @@ mod eval;
 mod progress;
 mod report;
 mod run;
+mod signals;
 mod study;
 mod train;
 mod two_user;
@@ -28,6 +29,10 @@ pub struct Cli {
     /// LibTorch intra-op threads (default: all cores). Results are reproducible for a fixed count.
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// Raise the caps on run size (users, links, pairs, expected events, study runs, steps; see
+    /// README "Limits and errors"); the estimated memory must still fit the machine.
+    #[arg(long, global = true)]
+    allow_large: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,7 +74,10 @@ impl Ctx {
 
 fn run(cli: Cli) -> Result<()> {
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    anyhow::ensure!(threads >= 1, "--threads must be >= 1");
+    anyhow::ensure!((1..=MAX_THREADS).contains(&threads), "--threads {threads} must be in 1..={MAX_THREADS}");
+    if cli.allow_large {
+        slfsim::scenario::limits::allow_large();
+    }
     tch::set_num_threads(threads as i32);
     let ctx = Ctx { data_dir: cli.data_dir, threads };
     match cli.command {
@@ -84,9 +92,15 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// More threads than this only thrash (and each LibTorch worker holds memory).
+const MAX_THREADS: usize = 1024;
+
 fn check(files: &[PathBuf]) -> Result<()> {
     for f in files {
-        if std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("Study("))) {
+        // Bounded and regular files only: a FIFO or /dev/zero must not block or fill memory
+        // here; on a read error `scenario::load` below reports it.
+        let text = slfsim::bounded::read_text(f, slfsim::bounded::MAX_TEXT);
+        if text.is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("Study("))) {
             let p = slfsim::study::sweep::plan(f)?;
             println!("ok: {} (study {:?}, {} runs)", f.display(), p.name, p.runs.len());
             continue;
@@ -106,6 +120,17 @@ fn check(files: &[PathBuf]) -> Result<()> {
                 w.links.len(),
                 w.pairs.len()
             );
+            let e = slfsim::sim::bounds::estimate(&sc, &w);
+            let n = slfsim::scenario::limits::show;
+            println!(
+                "  expected over {} s: {} messages, at most {} episodes and {} model transfers, about {} events, ~{} MB",
+                n(sc.network.horizon_s),
+                n(e.messages.round()),
+                n(e.episodes.round()),
+                n(e.transfers.round()),
+                n(e.events.round()),
+                n((e.memory_bytes / 1e6).ceil())
+            );
         }
     }
     Ok(())
@@ -113,6 +138,23 @@ fn check(files: &[PathBuf]) -> Result<()> {
 
 pub fn load_scenario(path: &Path) -> Result<slfsim::scenario::Scenario> {
     Ok(slfsim::scenario::load(path)?)
+}
+
+/// Clamps the scenario's image counts to the data in `data_dir`, saying so
+/// on stderr (see `scenario::limits::fit_to_data`).
+pub fn fit_to_data(sc: &mut slfsim::scenario::Scenario, data_dir: &Path) {
+    for note in slfsim::scenario::limits::fit_to_data(sc, data_dir) {
+        eprintln!("note: {note}");
+    }
+}
+
+/// `--steps N`: overrides `align.budget.steps`, under the scenario's rules.
+pub fn override_steps(sc: &mut slfsim::scenario::Scenario, steps: Option<usize>) -> Result<()> {
+    if let Some(n) = steps {
+        sc.align.budget.steps = n;
+        sc.validate().map_err(|(field, msg)| anyhow::anyhow!("--steps {n}: {field}: {msg}"))?;
+    }
+    Ok(())
 }
 
 /// Where a command reads checkpoints and writes its results.
@@ -127,8 +169,17 @@ pub struct Paths {
 }
 
 impl Paths {
-    pub fn out(&self, sc: &slfsim::scenario::Scenario) -> PathBuf {
-        self.out.clone().unwrap_or_else(|| Path::new("output").join(&sc.name))
+    /// The output folder, checked (see `report::out_dir`) but not created:
+    /// call it before the work, so that a bad `--out` is refused at once.
+    pub fn out(&self, sc: &slfsim::scenario::Scenario) -> Result<PathBuf> {
+        let dir = self.out.clone().unwrap_or_else(|| Path::new("output").join(&sc.name));
+        slfsim::report::out_dir::check(&dir)?;
+        Ok(dir)
+    }
+
+    /// Creates and marks the output folder, once there are results to write.
+    pub fn claim(dir: &Path) -> Result<()> {
+        Ok(slfsim::report::out_dir::claim(dir)?)
     }
     pub fn models(&self, sc: &slfsim::scenario::Scenario) -> PathBuf {
         self.models_dir.clone().unwrap_or_else(|| sc.models_dir.clone())
@@ -136,7 +187,54 @@ impl Paths {
 }
 
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    signals::install();
+    // A panic is a bug; it still ends as one `error:` line and status 1, and
+    // the default hook's multi-line report is kept for SLFSIM_LOG.
+    let verbose = std::env::var_os("SLFSIM_LOG").is_some();
+    std::panic::set_hook(Box::new(move |info| {
+        if verbose {
+            eprintln!("{info}");
+        }
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        *PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }));
+    let code = match std::panic::catch_unwind(run_cli) {
+        Ok(code) => code,
+        Err(p) => {
+            let at = PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            eprintln!("error: internal error (a bug, please report it): {}{at}", slfsim::sim::lab::panic_text(&*p));
+            1
+        }
+    };
+    match slfsim::cancel::interrupted() {
+        Some(sig) => {
+            eprintln!(
+                "slfsim: stopped by {}; every output file is complete or absent (a study resumes where it stopped)",
+                signals::name(sig)
+            );
+            signals::status(sig)
+        }
+        None => code,
+    }
+}
+
+static PANIC_AT: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn run_cli() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return 0;
+        }
+        Err(e) => {
+            // Usage errors too are one line and status 1.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            eprintln!("error: {first} (see slfsim --help)");
+            return 1;
+        }
+    };
     // Colour only on a terminal, so CI logs stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
@@ -146,10 +244,28 @@ pub fn main() -> i32 {
         .init();
     match run(cli) {
         Ok(()) => 0,
+        // Stopped by a signal: `main` reports it.
+        Err(_) if slfsim::cancel::interrupted().is_some() => 1,
         Err(e) => {
-            // One line: the chain of causes joined by ": ".
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             1
         }
     }
+}
+
+/// The chain of causes joined by ": " on one line, without repeating a cause
+/// that a message already quotes (most error types print their source).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
 }

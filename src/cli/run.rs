@@ -1,6 +1,6 @@
 //! `slfsim run`: the multi-user network simulation of a scenario.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -33,16 +33,16 @@ enum Events {
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let mut sc = load_scenario(&args.scenario)?;
-    if let Some(n) = args.steps {
-        sc.align.budget.steps = n;
-    }
-    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir: ctx.data_dir()?, cache_dir: None };
+    super::override_steps(&mut sc, args.steps)?;
+    let dir = args.paths.out(&sc)?;
+    let data_dir = ctx.data_dir()?;
+    super::fit_to_data(&mut sc, &data_dir);
+    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir, cache_dir: None };
     let started = std::time::Instant::now();
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
-    let dir = args.paths.out(&sc);
     // events.jsonl is streamed into a temporary file beside it during the run;
     // a rejected or failed run must leave no folder it created.
-    let existed = dir.exists();
+    let created = missing_dirs(&dir);
     let mut events = match args.events {
         Events::All => Some(EventsFile::create(&dir, EventVolume::All)?),
         Events::Episodes => Some(EventsFile::create(&dir, EventVolume::Episodes)?),
@@ -56,15 +56,18 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     }
     .map_err(|e| {
         drop(events.take());
-        if !existed {
-            let _ = std::fs::remove_dir(&dir);
+        // Innermost first; remove_dir leaves any folder that is not empty.
+        for d in &created {
+            let _ = std::fs::remove_dir(d);
         }
         anyhow::anyhow!("{}: {e}", args.scenario.display())
     })?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 
-    // events.jsonl first: report.html (written last by write_run) links it.
+    // Claimed (created if need be, marked) only now that there are results;
+    // then events.jsonl first: report.html (written last by write_run) links it.
+    Paths::claim(&dir)?;
     let mut files = Vec::new();
     match events {
         Some(f) => files.push(f.commit()?),
@@ -103,10 +106,16 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
         wall,
         a.events as f64 / wall.max(1e-9)
     );
-    eprintln!(
+    // stdout: a run that succeeds writes nothing on stderr.
+    println!(
         "state: {:.0} B per user, {:.0} B per pair ({} users, {} pairs)",
         out.state.per_user, out.state.per_pair, out.state.users, out.state.pairs
     );
     println!("wrote {} files to {}", files.len(), dir.display());
     Ok(())
+}
+
+/// The folders of `dir`'s path that do not exist yet, innermost first.
+fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors().filter(|p| !p.as_os_str().is_empty()).take_while(|p| !p.exists()).map(Path::to_path_buf).collect()
 }

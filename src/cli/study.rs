@@ -53,13 +53,14 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
         return merge(&args.merge, &out);
     }
     let file = args.study.clone().context("give a study file (or --merge DIR...)")?;
-    anyhow::ensure!(args.jobs >= 1, "--jobs must be >= 1");
+    anyhow::ensure!((1..=1024).contains(&args.jobs), "--jobs {} must be in 1..=1024", args.jobs);
     let plan = plan(&file)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&plan.name));
+    slfsim::report::out_dir::claim(&out)?;
     let previous = out.join("study.json");
     if previous.exists() {
         let old: Plan =
-            serde_json::from_slice(&std::fs::read(&previous)?).with_context(|| format!("{}", previous.display()))?;
+            serde_json::from_slice(&read_json(&previous)?).with_context(|| format!("{}", previous.display()))?;
         // Compare what study.json records (the scenarios themselves are not stored).
         if (&old.name, &old.labels, old.x_axis, &old.runs) != (&plan.name, &plan.labels, plan.x_axis, &plan.runs) {
             bail!("{} holds the results of another study (or an edited one); use a fresh --out", out.display());
@@ -99,7 +100,9 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
     std::thread::scope(|s| {
         for _ in 0..args.jobs.min(todo.len().max(1)) {
             s.spawn(|| loop {
-                if failed.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                // A signal: finished runs are in place, the others start again on resume.
+                if failed.lock().unwrap_or_else(|e| e.into_inner()).is_some() || slfsim::cancel::interrupted().is_some()
+                {
                     return;
                 }
                 let k = next.fetch_add(1, Ordering::SeqCst);
@@ -133,6 +136,9 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
     if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
+    if slfsim::cancel::interrupted().is_some() {
+        bail!("interrupted");
+    }
     if let Some((i, n)) = args.shard {
         println!(
             "shard {i}/{n} finished: {} runs in {}; combine the shards with `slfsim study --merge DIR... --out DIR`",
@@ -152,16 +158,25 @@ fn finish(plan: &Plan, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A study's own JSON file, read with a size limit.
+fn read_json(p: &Path) -> Result<Vec<u8>> {
+    slfsim::bounded::read(p, slfsim::bounded::MAX_TEXT << 4).with_context(|| format!("{}", p.display()))
+}
+
 fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    // Merging into an input would rewrite it while it is read.
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if let Some(d) = dirs.iter().find(|d| same(d, out)) {
+        bail!("--out {} is one of the folders to merge ({}); merge into a new folder", out.display(), d.display());
+    }
     let mut plans = Vec::new();
     for d in dirs {
         let p = d.join("study.json");
-        let plan: Plan = serde_json::from_slice(
-            &std::fs::read(&p).with_context(|| format!("{} is not a study output (no study.json)", d.display()))?,
-        )
-        .with_context(|| format!("{}", p.display()))?;
+        let bytes = read_json(&p).with_context(|| format!("{} is not a study output (no study.json)", d.display()))?;
+        let plan: Plan = serde_json::from_slice(&bytes).with_context(|| format!("{}", p.display()))?;
         plans.push(plan);
     }
+    slfsim::report::out_dir::claim(out)?;
     let plan = plans[0].clone();
     if let Some(i) = plans.iter().position(|p| *p != plan) {
         bail!("{} holds another study than {}", dirs[i].display(), dirs[0].display());

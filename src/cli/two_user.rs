@@ -21,14 +21,15 @@ pub struct TwoUserArgs {
 }
 
 pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
-    let sc = load_scenario(&args.scenario)?;
+    let mut sc = load_scenario(&args.scenario)?;
     anyhow::ensure!(!sc.two_user.pairs.is_empty(), "{}: two_user.pairs is empty", args.scenario.display());
-    let mut budget = sc.align.budget.clone();
-    if let Some(s) = args.steps {
-        budget.steps = s;
-    }
+    super::override_steps(&mut sc, args.steps)?;
+    let out = args.paths.out(&sc)?;
     let models_dir = args.paths.models(&sc);
     let data_dir = ctx.data_dir()?;
+    super::fit_to_data(&mut sc, &data_dir);
+    // After the fit: curve_images may have been clamped.
+    let budget = sc.align.budget.clone();
     let pb = progress::bar(0, "alignments");
     let rows = run_two_user(
         &sc.two_user,
@@ -47,8 +48,8 @@ pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
     )?;
     pb.finish_and_clear();
     let summary = summarise(&rows);
-    let out = args.paths.out(&sc);
 
+    Paths::claim(&out)?;
     let tables = write_two_user_tables(&out, &rows, &summary)?;
     print!("{}", tables.terminal);
     let plots = write_two_user_plots(&out, &summary)?;

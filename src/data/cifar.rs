@@ -25,24 +25,35 @@ pub(crate) fn load_cifar(
     split: Split,
     color: ColorMode,
 ) -> Result<ImageSet, DataError> {
-    let channels = color.channels();
-    let plane = SIDE * SIDE;
     // Read all files first (fails fast on a missing one), then decode into one buffer.
     let mut files = Vec::new();
     for name in file_names(split) {
         let (bytes, path) = read_data_file(folder, name)?;
-        if bytes.is_empty() || bytes.len() % RECORD != 0 {
-            return Err(DataError::Truncated {
-                path,
-                expected_bytes: bytes.len().div_ceil(RECORD).max(1) * RECORD,
-                found_bytes: bytes.len(),
-            });
-        }
-        if let Some((index, rec)) = bytes.chunks_exact(RECORD).enumerate().find(|(_, r)| r[0] >= 10) {
-            return Err(DataError::LabelOutOfRange { path, index, label: rec[0] });
-        }
+        check_records(&path, &bytes)?;
         files.push(bytes);
     }
+    Ok(decode(&files, kind, split, color))
+}
+
+/// Checks that `bytes` are whole CIFAR-10 records with labels < 10.
+pub(crate) fn check_records(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(RECORD) {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected_bytes: bytes.len().div_ceil(RECORD).max(1) * RECORD,
+            found_bytes: bytes.len(),
+        });
+    }
+    if let Some((index, rec)) = bytes.chunks_exact(RECORD).enumerate().find(|(_, r)| r[0] >= 10) {
+        return Err(DataError::LabelOutOfRange { path: path.to_path_buf(), index, label: rec[0] });
+    }
+    Ok(())
+}
+
+/// Checked files (see `check_records`) to images in the common format.
+pub(crate) fn decode(files: &[Vec<u8>], kind: DatasetKind, split: Split, color: ColorMode) -> ImageSet {
+    let channels = color.channels();
+    let plane = SIDE * SIDE;
     let n: usize = files.iter().map(|b| b.len() / RECORD).sum();
     let img_len = channels * plane;
     let mut pixels = vec![0.0f32; n * img_len];
@@ -68,5 +79,5 @@ pub(crate) fn load_cifar(
             }
         }
     }
-    Ok(ImageSet { kind, split, channels, pixels, labels })
+    ImageSet { kind, split, channels, pixels, labels }
 }

@@ -8,11 +8,11 @@
 //!
 //! [`select`] cuts a user's local data (all, IID, or Dirichlet non-IID) out of a split.
 
-mod cifar;
+pub(crate) mod cifar;
 mod error;
-mod idx;
+pub(crate) mod idx;
 mod partition;
-mod read;
+pub(crate) mod read;
 #[cfg(test)]
 mod tests;
 

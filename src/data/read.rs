@@ -31,21 +31,34 @@ pub(crate) fn read_data_file(dir: &Path, name: &str) -> Result<(Vec<u8>, PathBuf
 /// Reads a whole file, gunzipping it if `gz`.
 pub(crate) fn read_path(path: &Path, gz: bool) -> Result<Vec<u8>, DataError> {
     let io_err = |source| DataError::Io { path: path.to_path_buf(), source };
-    let raw = std::fs::read(path).map_err(io_err)?;
+    let raw = crate::bounded::read(path, crate::bounded::MAX_DATA).map_err(io_err)?;
     if !gz {
         return Ok(raw);
     }
+    gunzip(path, &raw)
+}
+
+/// Decompresses gzip bytes (all members), up to `bounded::MAX_DATA`; `path` labels errors.
+pub(crate) fn gunzip(path: &Path, raw: &[u8]) -> Result<Vec<u8>, DataError> {
     // The gzip trailer's ISIZE (uncompressed size mod 2^32) is a good capacity hint
     // for the single-member files data sets are distributed as.
     let hint = if raw.len() >= 18 {
         let t = &raw[raw.len() - 4..];
-        (u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize).min(1 << 30)
+        (u32::from_le_bytes([t[0], t[1], t[2], t[3]]) as usize).min(64 << 20)
     } else {
         0
     };
     let mut out = Vec::with_capacity(hint);
-    MultiGzDecoder::new(&raw[..])
+    // A gzip bomb stops at the limit instead of filling memory.
+    MultiGzDecoder::new(raw)
+        .take(crate::bounded::MAX_DATA + 1)
         .read_to_end(&mut out)
         .map_err(|e| DataError::Corrupt { path: path.to_path_buf(), msg: format!("gzip decoding failed: {e}") })?;
+    if out.len() as u64 > crate::bounded::MAX_DATA {
+        return Err(DataError::Corrupt {
+            path: path.to_path_buf(),
+            msg: format!("decompresses to more than the limit of {} bytes", crate::bounded::MAX_DATA),
+        });
+    }
     Ok(out)
 }

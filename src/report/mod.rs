@@ -13,6 +13,7 @@ mod atomic;
 mod chart;
 mod heatmap;
 pub mod html;
+pub mod out_dir;
 mod run_files;
 pub mod run_plots;
 mod study_files;
@@ -21,6 +22,8 @@ mod study_runs;
 mod table;
 mod two_user_files;
 mod two_user_plots;
+mod world_files;
+mod world_plots;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -43,6 +46,8 @@ pub use study_runs::{
 pub use table::text_table;
 pub use two_user_files::{write_two_user_tables, TwoUserTables};
 pub use two_user_plots::write_two_user_plots;
+pub use world_files::write_world;
+pub use world_plots::{world_causes, world_map};
 
 /// Errors of the report module. Every variant names the file concerned.
 #[derive(Debug, thiserror::Error)]

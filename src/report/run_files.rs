@@ -199,6 +199,9 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
         &format!("{}: mean recovery time by phase", s.scenario),
         &[(label, s.aggregate.phases.clone())],
     )?);
+    if let Some(w) = &run.physical {
+        written.extend(super::write_world(out, &s.scenario, w)?);
+    }
     // Last: the page is built from the files above.
     written.push(super::html::write_run_report(out)?);
     Ok(written)

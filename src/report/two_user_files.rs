@@ -30,13 +30,13 @@ pub fn write_two_user_tables(
     for r in &md_rows {
         md += &format!("| {} |\n", r.join(" | "));
     }
-    md += "\nMean ± standard deviation over replicates. Accuracy is the headline judge: RX's classifier for pairs on one data set, a classifier of TX's data domain across data sets.\n";
+    md += "\nMean ± standard deviation over replicates. Accuracy is the headline judge: RX's classifier for pairs on one data set, a classifier of TX's data domain across data sets. Gap recovered is (after − before) / (matched − before), where matched is TX's own link.\n";
     let summary_md = out.join("two_user_summary.md");
     write_atomic(&summary_md, md.as_bytes())?;
     Ok(TwoUserTables { terminal: text_table(&MD_HEADERS, &md_rows), summary_md })
 }
 
-const RUN_HEADERS: [&str; 21] = [
+const RUN_HEADERS: [&str; 24] = [
     "study",
     "replicate",
     "tx",
@@ -51,6 +51,9 @@ const RUN_HEADERS: [&str; 21] = [
     "after_accuracy_rx",
     "after_accuracy_tx",
     "after_mse",
+    "matched_accuracy_rx",
+    "matched_accuracy_tx",
+    "gap_recovered",
     "download_bytes",
     "upload_bytes",
     "finetune_flops",
@@ -78,6 +81,9 @@ fn run_row(r: &TwoUserRow) -> Vec<String> {
         format!("{:.4}", a.after.accuracy_rx),
         format!("{:.4}", a.after.accuracy_tx),
         format!("{:.6}", a.after.mse),
+        format!("{:.4}", a.matched.accuracy_rx),
+        format!("{:.4}", a.matched.accuracy_tx),
+        a.gap_recovered.map(|g| format!("{g:.4}")).unwrap_or_default(),
         a.download_bytes.to_string(),
         a.upload_bytes.to_string(),
         a.finetune_flops.to_string(),
@@ -88,13 +94,14 @@ fn run_row(r: &TwoUserRow) -> Vec<String> {
     ]
 }
 
-const SUMMARY_HEADERS: [&str; 11] = [
+const SUMMARY_HEADERS: [&str; 12] = [
     "study",
     "method",
     "freeze",
     "n",
     "accuracy_after",
     "gain_points",
+    "gap_recovered_percent",
     "mse_after",
     "mse_cut_percent",
     "upload_bytes",
@@ -111,6 +118,7 @@ fn summary_csv_row(s: &SummaryRow) -> Vec<String> {
         s.accuracy_after.n.to_string(),
         format!("{:.4}", s.accuracy_after.mean),
         format!("{:.2}", s.gain_points.mean),
+        format!("{:.2}", s.gap_recovered_percent.mean),
         format!("{:.6}", s.mse_after.mean),
         format!("{:.2}", s.mse_cut_percent.mean),
         format!("{:.0}", s.upload_bytes.mean),
@@ -119,12 +127,13 @@ fn summary_csv_row(s: &SummaryRow) -> Vec<String> {
     ]
 }
 
-const MD_HEADERS: [&str; 10] = [
+const MD_HEADERS: [&str; 11] = [
     "study",
     "method",
     "ℓ",
     "accuracy before → after",
     "gain (points)",
+    "gap recovered %",
     "MSE before → after",
     "MSE cut %",
     "upload B",
@@ -140,6 +149,7 @@ fn summary_md_row(s: &SummaryRow) -> Vec<String> {
         s.freeze.map(|f| f.to_string()).unwrap_or("-".into()),
         format!("{} → {}", pm(&s.accuracy_before, 3), pm(&s.accuracy_after, 3)),
         pm(&s.gain_points, 1),
+        pm(&s.gap_recovered_percent, 1),
         format!("{} → {}", pm(&s.mse_before, 4), pm(&s.mse_after, 4)),
         pm(&s.mse_cut_percent, 1),
         format!("{:.0}", s.upload_bytes.mean),

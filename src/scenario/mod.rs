@@ -13,7 +13,13 @@ use crate::align::Method;
 use crate::data::Partition;
 use crate::transceiver::Profile;
 
+pub mod limits;
+mod physical;
 mod population;
+pub use physical::{
+    AreaSpec, ChurnSpec, FadingSpec, MobilitySpec, ModulationSpec, MotionSpec, PathLossSpec, PlacementSpec, RadioSpec,
+    RateSpec, StationPlacement,
+};
 pub use population::{
     Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer,
     TopologyShape, TopologySpec, Traffic, UserGroup,
@@ -121,7 +127,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { path: path.into(), source })?;
+    let text = crate::bounded::read_text(path, crate::bounded::MAX_TEXT)
+        .map_err(|source| ScenarioError::Read { path: path.into(), source })?;
     parse(&text, path)
 }
 
@@ -215,7 +222,8 @@ impl Scenario {
         if self.eval.test_images == 0 {
             return Err(("eval.test_images".into(), "must be >= 1".into()));
         }
-        Ok(())
+        // Bounds that keep a run finite (clock, model and data sizes).
+        limits::check_fields(self)
     }
 
     pub fn profile(&self, name: &str) -> Option<&Profile> {

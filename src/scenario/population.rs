@@ -6,8 +6,11 @@
 //! (names resolve, TX and RX connected) run in `sim::world`, still before
 //! anything is simulated, and report field paths too.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
+use super::physical::{station_placement_ok, ChurnSpec, MobilitySpec, RadioSpec, StationPlacement};
 use crate::align::Method;
 
 /// A group of users sharing a profile: `count` users named `name0..` (or
@@ -99,6 +102,46 @@ pub enum TopologyShape {
     Explicit {
         edges: Vec<EdgeSpec>,
     },
+    /// The members of group `stations` are base stations placed on the
+    /// radio area and joined by a wired `backhaul` (a star around a core
+    /// node); every other user reaches each station over a radio link whose
+    /// rates follow its SNR (`network.radio`), sends to the station serving
+    /// it and hands over by the A3 rule. `cell`: the users' radio links to a
+    /// station meet at its air interface, one shared link of these rates.
+    Cells {
+        stations: String,
+        #[serde(default)]
+        placement: StationPlacement,
+        #[serde(default = "default_backhaul")]
+        backhaul: LinkParams,
+        #[serde(default)]
+        cell: Option<LinkParams>,
+        /// A neighbour must be this much stronger (dB) ...
+        #[serde(default = "default_hysteresis")]
+        hysteresis_db: f64,
+        /// ... for this long (s) to take a user over.
+        #[serde(default = "default_ttt")]
+        time_to_trigger_s: f64,
+        /// Aligned decoders a station keeps for users it no longer serves (LRU).
+        #[serde(default = "default_cache")]
+        cache: usize,
+    },
+}
+
+fn default_backhaul() -> LinkParams {
+    LinkParams { down_bps: 1e9, up_bps: 1e9, latency_s: 0.002 }
+}
+
+fn default_hysteresis() -> f64 {
+    3.0
+}
+
+fn default_ttt() -> f64 {
+    1.0
+}
+
+fn default_cache() -> usize {
+    16
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,6 +316,19 @@ pub struct NetworkSpec {
     pub horizon_s: f64,
     /// Spacing of `timeseries.csv` rows (0: horizon / 200).
     pub sample_s: f64,
+    /// Radio from positions (needs a `cells` topology).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub radio: Option<RadioSpec>,
+    /// Placement and motion per group (default: uniform, static).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mobility: Vec<MobilitySpec>,
+    /// Users leaving and coming back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub churn: Vec<ChurnSpec>,
+    /// Rows `t_s,user,flops_per_s` (CSV, relative to the working directory):
+    /// a user's compute speed from then on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_trace: Option<PathBuf>,
 }
 
 impl Default for NetworkSpec {
@@ -287,6 +343,10 @@ impl Default for NetworkSpec {
             fidelity: Fidelity::default(),
             horizon_s: 600.0,
             sample_s: 0.0,
+            radio: None,
+            mobility: Vec::new(),
+            churn: Vec::new(),
+            compute_trace: None,
         }
     }
 }
@@ -363,8 +423,22 @@ impl NetworkSpec {
                     }
                 }
             }
+            TopologyShape::Cells { placement, backhaul, cell, hysteresis_db, time_to_trigger_s, .. } => {
+                let at = "network.topology.kind";
+                station_placement_ok(&format!("{at}.placement"), placement)?;
+                link_ok(&format!("{at}.backhaul"), backhaul)?;
+                if let Some(c) = cell {
+                    link_ok(&format!("{at}.cell"), c)?;
+                }
+                for (f, v) in [("hysteresis_db", hysteresis_db), ("time_to_trigger_s", time_to_trigger_s)] {
+                    if !(*v >= 0.0 && v.is_finite()) {
+                        return Err((format!("{at}.{f}"), format!("{v} must be >= 0")));
+                    }
+                }
+            }
             _ => {}
         }
+        self.validate_physical()?;
         for (i, t) in self.traffic.iter().enumerate() {
             positive(format!("network.traffic[{i}].rate_hz"), t.rate_hz)?;
         }
@@ -389,12 +463,52 @@ impl NetworkSpec {
         if matches!(m, Method::None | Method::SplitLearning) {
             return Err((
                 "network.policy.method".into(),
-                format!("{} cannot be simulated by `run` (use slf, encoder_only or retrain)", m.label()),
+                format!(
+                    "{} cannot be simulated by `run` (use slf, encoder_only, retrain, latent_map or index_map)",
+                    m.label()
+                ),
             ));
         }
         positive("network.horizon_s".into(), self.horizon_s)?;
         if !(self.sample_s >= 0.0 && self.sample_s.is_finite()) {
             return Err(("network.sample_s".into(), format!("{} must be >= 0", self.sample_s)));
+        }
+        Ok(())
+    }
+}
+
+impl NetworkSpec {
+    /// The physical sections: each field, and how they fit together.
+    fn validate_physical(&self) -> Result<(), (String, String)> {
+        let cells = matches!(self.topology.kind, TopologyShape::Cells { .. });
+        match (&self.radio, cells) {
+            (Some(r), true) => r.validate()?,
+            (None, true) => {
+                return Err(("network.radio".into(), "a cells topology needs a radio section".into()));
+            }
+            (Some(_), false) => {
+                return Err(("network.radio".into(), "radio needs a cells topology (network.topology.kind)".into()));
+            }
+            (None, false) => {}
+        }
+        for (i, m) in self.mobility.iter().enumerate() {
+            let at = format!("network.mobility[{i}]");
+            if self.radio.is_none() {
+                return Err((at, "mobility needs a radio section".into()));
+            }
+            m.validate(&at)?;
+        }
+        for (i, c) in self.churn.iter().enumerate() {
+            c.validate(&format!("network.churn[{i}]"))?;
+        }
+        if self.radio.is_some() {
+            if let Some(i) = self.dynamics.iter().position(|d| matches!(d.change, Change::Channel { .. })) {
+                return Err((
+                    format!("network.dynamics[{i}].change"),
+                    "with a radio section a user's channel ε comes from its SNR; channel changes cannot be scripted"
+                        .into(),
+                ));
+            }
         }
         Ok(())
     }

@@ -77,7 +77,7 @@ impl Engine<'_> {
 
     /// One completion check at the network's earliest predicted finish,
     /// tagged with the epoch it was computed in.
-    fn schedule_net(&mut self) -> Result<(), EngineError> {
+    pub(super) fn schedule_net(&mut self) -> Result<(), EngineError> {
         if let Some((t, _)) = self.net.next_completion() {
             self.q.push(t.max(self.q.now()), Ev::NetCheck { epoch: self.net.epoch() })?;
         }
@@ -109,10 +109,16 @@ impl Engine<'_> {
                 let (job, flops_per_step) =
                     self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
                 let spec = &self.world.settings.profiles[self.world.users[tx].profile].job;
-                // With a target, the steps run are an outcome of the real job.
-                let steps =
-                    if spec.steps_are_outcome() { self.lab.align_result(job)?.result.steps } else { spec.budget.steps };
-                let flops = flops_per_step * steps as u64;
+                // With a target, the steps run are an outcome of the real job;
+                // a pilot aligner runs none and encodes its pilots at TX instead.
+                let steps = if spec.method.pilots().is_some() {
+                    0
+                } else if spec.steps_are_outcome() {
+                    self.lab.align_result(job)?.result.steps
+                } else {
+                    spec.budget.steps
+                };
+                let flops = flops_per_step * steps as u64 + spec.cost.pilot_tx_flops;
                 let s = self.users[tx].compute.submit(now, Job { id: ep as u64, flops });
                 if let Some(sv) = self.pairs[p].serving.as_mut() {
                     (sv.flops, sv.steps) = (flops, steps);
@@ -156,7 +162,8 @@ impl Engine<'_> {
         e.steps += s.steps;
         let rx = self.pairs[p].rx;
         self.service.done(rx);
-        if s.version == self.version(p) {
+        let tx_here = self.users[self.pairs[p].tx].present;
+        if s.version == self.version(p) && tx_here {
             let a = &self.lab.align_result(s.job)?.after;
             let (accuracy, mse) = (a.accuracy, a.mse);
             let e = &mut self.episodes[ep];
@@ -174,6 +181,11 @@ impl Engine<'_> {
             }
             self.pairs[p].open = None;
             self.refresh(p, now)?;
+            self.decoder_installed(p, now)?;
+        } else if !tx_here {
+            // TX left while this was served: nobody to align with any more.
+            self.log_pair_with(now, EventKind::StaleAlignmentDiscarded, p, None, None, Some("tx left"))?;
+            self.abandon(p, now, "left")?;
         } else {
             // A change arrived while this was served: the decoder is stale.
             self.log_pair(now, EventKind::StaleAlignmentDiscarded, p)?;

@@ -28,6 +28,9 @@ use super::events::{EventKind, EventLine, EventSink};
 use super::lab::{Lab, LabError, LinkClass, TxState};
 use super::metrics::Metrics;
 use super::outcome::{aggregate, Cause, EpisodeRecord, PairRecord, RunCounts, RunSummary, TimePoint, UserRecord};
+use super::physical_events::PhysEv;
+use super::physical_output::PhysicalOutput;
+use super::physical_state::PhysState;
 use super::service::ServiceQueues;
 pub use super::state::StateBytes;
 use super::state::{Episode, PairState, Serving, UserState};
@@ -42,6 +45,8 @@ pub struct RunOutput {
     pub timeseries: Vec<TimePoint>,
     /// The loop's memory per user and per pair.
     pub state: StateBytes,
+    /// Radio, cells and churn records (a cells topology only).
+    pub physical: Option<PhysicalOutput>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +59,9 @@ pub enum EngineError {
     Queue(#[from] QueueError),
     #[error("cannot write events: {0}")]
     Events(#[from] std::io::Error),
+    /// A signal asked the process to stop (`crate::cancel`).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// Which way a model transfer goes: RX's decoder down to TX, or the aligned
@@ -70,14 +78,32 @@ pub(super) enum Ev {
     Join(usize),
     Change(usize),
     MessageSent(usize),
-    MessageReceived { pair: usize, message: usize },
-    Detect { pair: usize, episode: usize },
-    FlowStart { pair: usize, dir: Dir, bytes: u64 },
-    NetCheck { epoch: u64 },
-    FinetuneStarted { pair: usize },
-    FinetuneFinished { pair: usize },
+    MessageReceived {
+        pair: usize,
+        message: usize,
+    },
+    Detect {
+        pair: usize,
+        episode: usize,
+    },
+    FlowStart {
+        pair: usize,
+        dir: Dir,
+        bytes: u64,
+    },
+    NetCheck {
+        epoch: u64,
+    },
+    FinetuneStarted {
+        pair: usize,
+    },
+    FinetuneFinished {
+        pair: usize,
+    },
     Sample,
     Horizon,
+    /// Radio ticks, churn, compute speeds (`physical_events`).
+    Physical(PhysEv),
 }
 
 pub(super) struct Engine<'a> {
@@ -101,6 +127,7 @@ pub(super) struct Engine<'a> {
     pub score: DetectionScore,
     pub metrics: Metrics,
     pub handled: usize,
+    pub phys: PhysState,
 }
 
 /// Runs the world's network to its horizon, handing every event to
@@ -118,6 +145,9 @@ pub fn run(
     while let Some((t, _, ev)) = e.q.pop() {
         if t > horizon {
             break;
+        }
+        if crate::cancel::interrupted().is_some() {
+            return Err(EngineError::Interrupted);
         }
         e.handled += 1;
         let stop = matches!(ev, Ev::Horizon);
@@ -147,8 +177,7 @@ impl<'a> Engine<'a> {
             .collect();
         let (pairs_at, pairs_of) = pairs_by_user(users.len(), world.pairs.iter().map(|p| (p.tx, p.rx)));
         let mut pairs = Vec::with_capacity(world.pairs.len());
-        let requests: Vec<(usize, usize)> = world.pairs.iter().flat_map(|p| [(p.rx, p.tx), (p.tx, p.rx)]).collect();
-        let routes = net.graph().route_table(&requests)?;
+        let routes = world.route_table(&net)?;
         for p in &world.pairs {
             let (t, r) = (&world.users[p.tx], &world.users[p.rx]);
             let monitor = match s.detection {
@@ -192,6 +221,7 @@ impl<'a> Engine<'a> {
             score: DetectionScore::default(),
             metrics: Metrics::default(),
             handled: 0,
+            phys: PhysState::new(world),
         })
     }
 
@@ -257,6 +287,7 @@ impl<'a> Engine<'a> {
     }
 
     fn start(&mut self) -> Result<(), EngineError> {
+        self.physical_start()?;
         // Every link class met at the start is evaluated in parallel up front.
         for p in 0..self.pairs.len() {
             let c = self.class(p);
@@ -290,7 +321,7 @@ impl<'a> Engine<'a> {
 
     pub fn both_present(&self, p: usize) -> bool {
         let pr = &self.pairs[p];
-        self.users[pr.tx].present && self.users[pr.rx].present
+        self.users[pr.tx].present && self.users[pr.rx].present && self.attached(p)
     }
 
     fn tx_state(&self, u: usize) -> TxState {
@@ -315,7 +346,7 @@ impl<'a> Engine<'a> {
     }
 
     pub fn truly_aligned(&self, p: usize) -> bool {
-        self.pairs[p].aligned == Some(self.version(p))
+        self.pairs[p].aligned == Some(self.version(p)) && !self.phys.drifted(p)
     }
 
     fn handle(&mut self, now: SimTime, ev: Ev) -> Result<(), EngineError> {
@@ -344,6 +375,7 @@ impl<'a> Engine<'a> {
                 self.metrics.integrate(now);
                 Ok(())
             }
+            Ev::Physical(e) => self.physical(now, e),
         }
     }
 
@@ -360,7 +392,8 @@ impl<'a> Engine<'a> {
         let pairs = self.pairs.capacity() * size_of::<PairState>()
             + self.pairs.iter().map(heap).sum::<usize>()
             + self.pairs_of.capacity() * size_of::<u32>()
-            + self.routes.bytes();
+            + self.routes.bytes()
+            + self.phys.pair_bytes();
         let per = |b: usize, k: usize| if k == 0 { 0.0 } else { b as f64 / k as f64 };
         StateBytes { users: n, pairs: m, per_user: per(users, n), per_pair: per(pairs, m) }
     }
@@ -380,6 +413,7 @@ impl<'a> Engine<'a> {
         };
         let episodes: Vec<EpisodeRecord> = self.episodes.iter().map(|e| self.record(e)).collect();
         let aggregate = aggregate(&episodes, counts);
+        let physical = self.physical_finish();
         let users = &self.world.users;
         let pairs = self
             .pairs
@@ -423,8 +457,9 @@ impl<'a> Engine<'a> {
             pairs,
             episodes,
             aggregate,
+            world: physical.as_ref().map(|p| p.summary.clone()),
         };
-        RunOutput { summary, timeseries: self.metrics.timeseries, state }
+        RunOutput { summary, timeseries: self.metrics.timeseries, state, physical }
     }
 
     /// An episode as reported: names and seconds.
@@ -464,6 +499,7 @@ impl<'a> Engine<'a> {
             fidelity: self.world.settings.fidelity,
             job: e.job,
             restarts: e.restarts,
+            ended_s: s(e.ended),
         }
     }
 }

@@ -31,6 +31,16 @@ pub enum EventKind {
     UploadFinished,
     AlignedInstalled,
     StaleAlignmentDiscarded,
+    /// Physical worlds: a user hands over to another station.
+    Handover,
+    /// A user leaves the network (churn).
+    UserLeft,
+    /// A station drops an idle aligned decoder (its cache is full).
+    DecoderEvicted,
+    /// An episode ends unaligned (the pair stopped talking, or its channel came back).
+    EpisodeAbandoned,
+    /// A user's compute speed changes (trace).
+    ComputeChanged,
 }
 
 /// One line of `events.jsonl`.

@@ -5,11 +5,20 @@
 //! LibTorch intra-op thread, so the pool's size changes wall time only,
 //! never a number. The loop asks for a job's result only when it reaches
 //! the event that needs it; jobs started close together run in parallel.
+//!
+//! A lab dropped with jobs still running (a run that ends at its horizon
+//! before it needs them, an error, a signal) cancels them, waits for them to
+//! stop at their next step and joins its threads: no LibTorch work is left
+//! running while the process exits, when LibTorch's static destructors
+//! would race with it. Cancelled results were never needed, so outputs do
+//! not change.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -61,6 +70,20 @@ impl LinkEval {
 pub struct AlignOutcome {
     pub result: AlignResult,
     pub after: LinkEval,
+    /// The aligned link judged at the other ε bins of a radio world (ε, eval).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_bins: Vec<(f64, LinkEval)>,
+}
+
+impl AlignOutcome {
+    /// The aligned link at channel ε `eps_bits`: `after` at the fine-tuning's
+    /// own ε, else its evaluation at that bin.
+    pub fn at(&self, own_eps_bits: u64, eps_bits: u64) -> Option<&LinkEval> {
+        if eps_bits == own_eps_bits {
+            return Some(&self.after);
+        }
+        self.at_bins.iter().find(|(e, _)| e.to_bits() == eps_bits).map(|(_, ev)| ev)
+    }
 }
 
 /// One fine-tuning as resolved for an alignment class: what the LibTorch job
@@ -91,6 +114,9 @@ pub trait Lab {
     fn align(&mut self, class: LinkClass, key: String, job: &AlignJob) -> usize;
     fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError>;
     fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError>;
+    /// Fine-tuning `id`'s aligned link judged at channel ε `eps_bits` (one of
+    /// the context's ε bins, or the fine-tuning's own ε).
+    fn aligned_eval(&mut self, id: usize, eps_bits: u64) -> Result<&LinkEval, LabError>;
     /// Jobs started so far: (evaluations, fine-tunings).
     fn counts(&self) -> (usize, usize);
 }
@@ -116,6 +142,9 @@ pub struct JobContext {
     /// Where finished jobs are kept across runs (a study's runs share one):
     /// a job whose key file exists is read instead of run.
     pub cache_dir: Option<PathBuf>,
+    /// ε bins of a radio world: every fine-tuning's aligned link is also
+    /// judged at each (empty: only at its own ε).
+    pub epsilon_bins: Vec<f64>,
 }
 
 impl JobContext {
@@ -131,6 +160,10 @@ impl JobContext {
             "data_dir": self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone()),
             "version": env!("CARGO_PKG_VERSION"),
         });
+        let mut id = id;
+        if !self.epsilon_bins.is_empty() && kind == "align" {
+            id["epsilon_bins"] = serde_json::json!(self.epsilon_bins);
+        }
         let h = Sha256::digest(id.to_string().as_bytes());
         Some(dir.join(format!("{kind}-{}.json", h.iter().map(|b| format!("{b:02x}")).collect::<String>())))
     }
@@ -158,9 +191,7 @@ enum Slot<T> {
 impl<T> Slot<T> {
     fn get(&mut self) -> &Result<T, LabError> {
         if let Slot::Pending(rx) = self {
-            let r = rx.recv().unwrap_or_else(|_| {
-                Err(LabError { job: "job".into(), msg: "worker thread died (panic in LibTorch?)".into() })
-            });
+            let r = rx.recv().unwrap_or_else(|_| Err(LabError { job: "job".into(), msg: "worker thread died".into() }));
             *self = Slot::Done(r);
         }
         match self {
@@ -172,29 +203,47 @@ impl<T> Slot<T> {
 
 pub struct TorchLab {
     ctx: Arc<JobContext>,
-    pool: rayon::ThreadPool,
+    /// Some until dropped (then its threads are joined).
+    pool: Option<rayon::ThreadPool>,
+    threads: Vec<JoinHandle<()>>,
+    /// Set when the lab is dropped: jobs still running stop at their next step.
+    cancel: Arc<AtomicBool>,
     eval_ids: HashMap<LinkClass, usize>,
     evals: Vec<Slot<LinkEval>>,
     /// By (key, method label): one lab may run several methods.
     align_ids: HashMap<(String, String), usize>,
     aligns: Vec<Slot<AlignOutcome>>,
+    /// The link class of each fine-tuning (its own ε).
+    align_class: Vec<LinkClass>,
 }
 
 impl TorchLab {
     /// `threads` workers, each job on one LibTorch thread.
     pub fn new(ctx: JobContext, threads: usize) -> Result<TorchLab, LabError> {
+        // Our own threads (not rayon's detached ones), so that drop can join them.
+        let mut handles = Vec::new();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
-            .thread_name(|i| format!("slfsim-job-{i}"))
+            .spawn_handler(|t| {
+                let mut b = std::thread::Builder::new().name(format!("slfsim-job-{}", t.index()));
+                if let Some(size) = t.stack_size() {
+                    b = b.stack_size(size);
+                }
+                handles.push(b.spawn(|| t.run())?);
+                Ok(())
+            })
             .build()
             .map_err(|e| LabError { job: "pool".into(), msg: e.to_string() })?;
         Ok(TorchLab {
             ctx: Arc::new(ctx),
-            pool,
+            pool: Some(pool),
+            threads: handles,
+            cancel: Arc::new(AtomicBool::new(false)),
             eval_ids: HashMap::new(),
             evals: Vec::new(),
             align_ids: HashMap::new(),
             aligns: Vec::new(),
+            align_class: Vec::new(),
         })
     }
 
@@ -208,14 +257,53 @@ impl TorchLab {
         }
         let (tx, rx) = channel();
         let ctx = Arc::clone(&self.ctx);
-        self.pool.spawn(move || {
-            // Fixed per job: results must not depend on the pool size.
-            tch::set_num_threads(1);
-            let r = f(&ctx).and_then(|v| store(&file, &v).map(|_| v));
+        let cancel = Arc::clone(&self.cancel);
+        let Some(pool) = &self.pool else { unreachable!("the pool lives until the lab is dropped") };
+        pool.spawn(move || {
+            let cancelled = || LabError { job: "job".into(), msg: "cancelled".into() };
+            let r = if cancel.load(Ordering::SeqCst) || crate::cancel::interrupted().is_some() {
+                Err(cancelled())
+            } else {
+                // A panic (tch turns LibTorch exceptions into panics) becomes this
+                // job's error; left alone, it would abort the process.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    crate::cancel::with_token(cancel, || {
+                        // Fixed per job: results must not depend on the pool size.
+                        tch::set_num_threads(1);
+                        f(&ctx).and_then(|v| store(&file, &v).map(|_| v))
+                    })
+                }))
+                .unwrap_or_else(|p| Err(LabError { job: "job".into(), msg: format!("panicked: {}", panic_text(&p)) }))
+            };
             let _ = tx.send(r);
         });
         Slot::Pending(rx)
     }
+}
+
+impl Drop for TorchLab {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        // Every job answers (cancelled ones at their next step) before the pool goes.
+        for slot in &mut self.evals {
+            slot.get();
+        }
+        for slot in &mut self.aligns {
+            slot.get();
+        }
+        drop(self.pool.take());
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The message of a caught panic.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 fn err(job: &str) -> impl Fn(String) -> LabError + '_ {
@@ -237,13 +325,16 @@ fn tx_model(ctx: &JobContext, s: TxState, job: &str) -> Result<Transceiver, LabE
     Ok(tx)
 }
 
+/// A job's result, its link's numbers, and the aligned link at every other ε bin.
+type JobOutput = (AlignResult, LinkEval, Vec<(f64, LinkEval)>);
+
 fn run_job(
     ctx: &JobContext,
     class: LinkClass,
     method: &Method,
     budget: &Budget,
     key: &str,
-) -> Result<(AlignResult, LinkEval), LabError> {
+) -> Result<JobOutput, LabError> {
     let job = format!("job {key}");
     let e = err(&job);
     let tx = tx_model(ctx, class.0, &job)?;
@@ -263,7 +354,40 @@ fn run_job(
         _ => link_confidences(&aligned.tx, &aligned.rx, judge, &test, &mut rng),
     };
     let eval = LinkEval::new(result.headline_accuracy(&j), j.mse, confidences);
-    Ok((result, eval))
+    let at_bins = if matches!(method, Method::None) {
+        Vec::new()
+    } else {
+        at_bins(ctx, aligned, &tx, &rx, &result, &test, class.0.epsilon(), key)
+    };
+    Ok((result, eval, at_bins))
+}
+
+/// The aligned link (TX and RX after the exchange) judged at every other ε
+/// bin of TX's channel, each with its own noise stream.
+#[allow(clippy::too_many_arguments)]
+fn at_bins(
+    ctx: &JobContext,
+    mut aligned: crate::align::Aligned,
+    tx: &Transceiver,
+    rx: &Transceiver,
+    result: &AlignResult,
+    test: &crate::transceiver::TestBatch,
+    own: f64,
+    key: &str,
+) -> Vec<(f64, LinkEval)> {
+    let mut out = Vec::new();
+    for &eps in ctx.epsilon_bins.iter().filter(|&&e| e != own) {
+        aligned.tx.profile.channel.epsilon = eps;
+        let tag = eps.to_string();
+        let judges = [&rx.classifier, &tx.classifier];
+        let mut rng = stream(ctx.seed, "bin-eval", &[key, &tag]);
+        let (m, acc) = crate::transceiver::evaluate_link_judged(&aligned.tx, &aligned.rx, &judges, test, &mut rng);
+        let j = crate::align::Judged { accuracy_rx: acc[0], accuracy_tx: acc[1], mse: m.mse, psnr_db: m.psnr_db };
+        let mut rng = stream(ctx.seed, "bin-monitor", &[key, &tag]);
+        let confidences = link_confidences(&aligned.tx, &aligned.rx, &rx.classifier, test, &mut rng);
+        out.push((eps, LinkEval::new(result.headline_accuracy(&j), j.mse, confidences)));
+    }
+    out
 }
 
 impl Lab for TorchLab {
@@ -273,7 +397,8 @@ impl Lab for TorchLab {
         }
         let key = format!("eval {}", class_key(|i| &self.ctx.profiles[i].name, class));
         let file = self.ctx.cache_file("eval", class, &key, &Method::None, &self.ctx.budget);
-        let slot = self.spawn(file, move |ctx| run_job(ctx, class, &Method::None, &ctx.budget, &key).map(|(_, e)| e));
+        let slot =
+            self.spawn(file, move |ctx| run_job(ctx, class, &Method::None, &ctx.budget, &key).map(|(_, e, _)| e));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
@@ -288,9 +413,14 @@ impl Lab for TorchLab {
         let file = self.ctx.cache_file("align", class, &k, &job.method, &job.budget);
         let (method, budget) = (job.method, job.budget.clone());
         let slot = self.spawn(file, move |ctx| {
-            run_job(ctx, class, &method, &budget, &k).map(|(result, after)| AlignOutcome { result, after })
+            run_job(ctx, class, &method, &budget, &k).map(|(result, after, at_bins)| AlignOutcome {
+                result,
+                after,
+                at_bins,
+            })
         });
         self.aligns.push(slot);
+        self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);
         self.aligns.len() - 1
     }
@@ -301,6 +431,15 @@ impl Lab for TorchLab {
 
     fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError> {
         self.aligns[id].get().as_ref().map_err(Clone::clone)
+    }
+
+    fn aligned_eval(&mut self, id: usize, eps_bits: u64) -> Result<&LinkEval, LabError> {
+        let own = self.align_class[id].0.epsilon_bits;
+        let o = self.aligns[id].get().as_ref().map_err(Clone::clone)?;
+        o.at(own, eps_bits).ok_or_else(|| LabError {
+            job: format!("align {id}"),
+            msg: format!("no evaluation at epsilon {}", f64::from_bits(eps_bits)),
+        })
     }
 
     fn counts(&self) -> (usize, usize) {

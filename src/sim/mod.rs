@@ -18,11 +18,22 @@
 //! - `detect`: the monitor's confidence window and the detection score.
 //! - `outcome`: episode, pair and user records, and aggregates computed
 //!   from them.
+//! - `bounds`: durations the world implies, checked against the clock.
 //! - `simulate`: one run end to end (world, checkpoints, lab, loop).
+//!
+//! A physical world (radio, cells, mobility, churn; all optional):
+//! - `physical`: the domain-free models (radio, fading, mobility, cells,
+//!   churn, ε bins), pure functions and plain structs.
+//! - `physical_world`: a scenario's stations, radio links, placements,
+//!   motions and churn resolved by `world::build`.
+//! - `physical_state`, `physical_events`: the loop's state and handlers
+//!   (radio ticks, handovers, decoder caches, churn, drift of ε);
+//!   `physical_output`: what such a run records.
 
 pub mod core;
 
 mod alignment;
+pub mod bounds;
 pub mod detect;
 pub mod engine;
 mod episodes;
@@ -30,6 +41,11 @@ pub mod events;
 pub mod lab;
 mod metrics;
 pub mod outcome;
+pub mod physical;
+mod physical_events;
+pub mod physical_output;
+mod physical_state;
+pub mod physical_world;
 mod service;
 pub mod simulate;
 mod state;

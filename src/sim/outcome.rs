@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::detect::DetectionScore;
+pub use super::physical_output::WorldSummary;
 use crate::scenario::Fidelity;
 
 /// What started a misalignment episode.
@@ -21,6 +22,8 @@ pub enum Cause {
     Data,
     /// A monitor declaration while the link was truly aligned.
     FalseAlarm,
+    /// TX handed over to a station that holds no aligned decoder for it.
+    Handover,
 }
 
 impl Cause {
@@ -32,6 +35,7 @@ impl Cause {
             Cause::Channel => "channel",
             Cause::Data => "data",
             Cause::FalseAlarm => "false_alarm",
+            Cause::Handover => "handover",
         }
     }
 }
@@ -85,6 +89,11 @@ pub struct EpisodeRecord {
     /// Changes that hit the pair while this episode was being served (the
     /// stale alignment was discarded and served again).
     pub restarts: usize,
+    /// The episode ended unaligned because the pair stopped talking (TX left
+    /// or moved to another cell before it was served) or its channel came
+    /// back within tolerance (physical worlds only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_s: Option<f64>,
 }
 
 impl EpisodeRecord {
@@ -186,6 +195,13 @@ pub struct Aggregate {
     pub evaluations: usize,
     pub events: usize,
     pub detection: DetectionScore,
+    /// Episodes that ended unaligned (`EpisodeRecord::ended_s`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub abandoned: usize,
+}
+
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// Everything `summary.json` holds.
@@ -201,6 +217,9 @@ pub struct RunSummary {
     pub pairs: Vec<PairRecord>,
     pub episodes: Vec<EpisodeRecord>,
     pub aggregate: Aggregate,
+    /// Radio, cells, churn (physical worlds only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<WorldSummary>,
 }
 
 /// What the event loop counted itself; everything else in `Aggregate`
@@ -237,7 +256,7 @@ fn phase_means(episodes: &[EpisodeRecord]) -> Vec<PhaseMean> {
 /// The run's aggregates, from its episode records and the loop's counts.
 pub fn aggregate(episodes: &[EpisodeRecord], counts: RunCounts) -> Aggregate {
     let mut detection = counts.detection;
-    for _ in episodes.iter().filter(|e| e.detected_s.is_none()) {
+    for _ in episodes.iter().filter(|e| e.detected_s.is_none() && e.ended_s.is_none()) {
         detection.missed_episode();
     }
     let rec: Vec<f64> = episodes.iter().filter_map(|e| e.recovery_time_s).collect();
@@ -250,7 +269,10 @@ pub fn aggregate(episodes: &[EpisodeRecord], counts: RunCounts) -> Aggregate {
         pairs: counts.pairs,
         episodes: episodes.len(),
         recovered: rec.len(),
-        unrecovered: episodes.iter().filter(|e| e.aligned_s.is_none() && !false_alarm(e)).count(),
+        unrecovered: episodes
+            .iter()
+            .filter(|e| e.aligned_s.is_none() && !false_alarm(e) && e.ended_s.is_none())
+            .count(),
         false_alarm_episodes: episodes.iter().filter(false_alarm).count(),
         recovery_mean_s: mean(&rec),
         recovery_median_s: quantile(&rec, 0.5),
@@ -269,6 +291,7 @@ pub fn aggregate(episodes: &[EpisodeRecord], counts: RunCounts) -> Aggregate {
         evaluations: counts.evaluations,
         events: counts.events,
         detection,
+        abandoned: episodes.iter().filter(|e| e.ended_s.is_some()).count(),
     }
 }
 
@@ -320,6 +343,7 @@ mod tests {
             fidelity: Fidelity::Exact,
             job: None,
             restarts: 0,
+            ended_s: None,
         }
     }
 
@@ -358,7 +382,7 @@ mod tests {
 
     #[test]
     fn causes_serialise_as_their_names() {
-        for c in [Cause::Initial, Cause::Join, Cause::Channel, Cause::Data, Cause::FalseAlarm] {
+        for c in [Cause::Initial, Cause::Join, Cause::Channel, Cause::Data, Cause::FalseAlarm, Cause::Handover] {
             assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.as_str()));
         }
     }

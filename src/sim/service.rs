@@ -64,6 +64,11 @@ impl ServiceQueues {
         Some(pair)
     }
 
+    /// `pair`'s request waiting at `rx`, if any, is withdrawn.
+    pub fn remove(&mut self, rx: usize, pair: usize) {
+        self.waiting[rx].retain(|r| r.2 != pair);
+    }
+
     /// An alignment served by `rx` ended (installed or discarded).
     pub fn done(&mut self, rx: usize) {
         self.in_service[rx] -= 1;

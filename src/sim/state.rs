@@ -78,13 +78,15 @@ pub(super) struct Episode {
     pub steps: usize,
     pub job: Option<usize>,
     pub restarts: usize,
+    /// Ended unaligned (the pair stopped talking, or its channel came back).
+    pub ended: Option<SimTime>,
 }
 
 /// What the loop's state costs, measured at the end of a run from the
 /// structures' sizes and heap capacities: per user (its `UserState`, its
 /// service queue, its index into `pairs_of`) and per pair (its `PairState`
 /// with the monitor's window and any alignment being served, its two
-/// entries in `pairs_of`, its two routes). Shared structures (the network's
+/// entries in `pairs_of`, its two routes, its physical-world flags). Shared structures (the network's
 /// links and flows, the event queue, the episodes) are not in either.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StateBytes {

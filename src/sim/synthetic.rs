@@ -15,9 +15,10 @@ const MISALIGNED: (f64, f64, f32) = (0.1, 0.08, 0.2);
 const ALIGNED: (f64, f64, f32) = (0.9, 0.01, 0.95);
 
 /// A `Lab` without models: every job is answered at once with fixed,
-/// plausible numbers. A link class whose TX state is exactly the RX's own
-/// profile (same profile, own data, own ε) evaluates as aligned, every
-/// other as misaligned; every fine-tuning reaches the aligned numbers after
+/// plausible numbers. A link class whose TX state is the RX's own profile
+/// (same profile, own data) evaluates as aligned, less 2 points of accuracy
+/// and confidence per 0.01 of ε above the profile's ε; every other class as
+/// misaligned. Every fine-tuning reaches the aligned numbers after
 /// the full step budget. Bytes and FLOPs in the `AlignResult` come from the
 /// job's cost (the real cost model). Jobs are memoized by class / key like
 /// `TorchLab`, so `counts()` matches what a real run would start.
@@ -28,6 +29,9 @@ pub struct SyntheticLab {
     evals: Vec<LinkEval>,
     align_ids: HashMap<(String, String), usize>,
     aligns: Vec<AlignOutcome>,
+    align_class: Vec<LinkClass>,
+    /// Aligned links judged at other ε: (job, ε bits) -> eval.
+    at_eps: HashMap<(usize, u64), LinkEval>,
 }
 
 impl SyntheticLab {
@@ -39,6 +43,8 @@ impl SyntheticLab {
             evals: Vec::new(),
             align_ids: HashMap::new(),
             aligns: Vec::new(),
+            align_class: Vec::new(),
+            at_eps: HashMap::new(),
         }
     }
 
@@ -54,21 +60,25 @@ impl SyntheticLab {
         let (tx_state, rx) = class;
         let tx = &self.profiles[tx_state.profile];
         let (b, method, c) = (&job.budget, &job.method, &job.cost);
+        let steps = if method.pilots().is_some() { 0 } else { b.steps };
         AlignResult {
             tx: tx.name.clone(),
             rx: self.profiles[rx].name.clone(),
             method: method.label(),
             freeze: method.freeze(tx.decoder_layers),
-            steps: b.steps,
+            steps,
             headline: Judge::Rx,
             before: Self::judged(MISALIGNED),
             after: Self::judged(ALIGNED),
+            // The synthetic lab's aligned link is the matched one: the whole gap.
+            matched: Self::judged(ALIGNED),
+            gap_recovered: crate::align::gap_recovered(MISALIGNED.0, ALIGNED.0, ALIGNED.0),
             download_bytes: c.download_bytes,
             upload_bytes: c.upload_bytes,
             per_step_up_bytes: c.per_step_up_bytes,
             per_step_down_bytes: c.per_step_down_bytes,
             flops_per_step: c.flops_per_step,
-            finetune_flops: c.flops_per_step * b.steps as u64,
+            finetune_flops: c.total_flops(steps),
             download_s: c.download_s,
             compute_s: c.compute_s,
             upload_s: c.upload_s,
@@ -84,8 +94,10 @@ impl Lab for SyntheticLab {
             return id;
         }
         let (s, rx) = class;
-        let own = s.profile == rx && s.data_profile == rx && s.epsilon() == self.profiles[rx].epsilon;
-        let e = self.link_eval(if own { ALIGNED } else { MISALIGNED });
+        let own = s.profile == rx && s.data_profile == rx;
+        let drop = 2.0 * (s.epsilon() - self.profiles[rx].epsilon).max(0.0);
+        let (acc, mse, conf) = ALIGNED;
+        let e = self.link_eval(if own { (acc - drop, mse, conf - drop as f32) } else { MISALIGNED });
         self.evals.push(e);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
@@ -96,8 +108,13 @@ impl Lab for SyntheticLab {
         if let Some(&i) = self.align_ids.get(&id) {
             return i;
         }
-        let outcome = AlignOutcome { result: self.synthetic_result(class, job), after: self.link_eval(ALIGNED) };
+        let outcome = AlignOutcome {
+            result: self.synthetic_result(class, job),
+            after: self.link_eval(ALIGNED),
+            at_bins: Vec::new(),
+        };
         self.aligns.push(outcome);
+        self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);
         self.aligns.len() - 1
     }
@@ -108,6 +125,19 @@ impl Lab for SyntheticLab {
 
     fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError> {
         self.aligns.get(id).ok_or_else(|| LabError { job: format!("align {id}"), msg: "no such fine-tuning".into() })
+    }
+
+    /// An aligned link loses 2 points of accuracy (and of confidence) per
+    /// 0.01 of ε above the ε it was aligned at; below it, nothing.
+    fn aligned_eval(&mut self, id: usize, eps_bits: u64) -> Result<&LinkEval, LabError> {
+        let own = self
+            .align_class
+            .get(id)
+            .ok_or_else(|| LabError { job: format!("align {id}"), msg: "no such fine-tuning".into() })?;
+        let drop = 2.0 * (f64::from_bits(eps_bits) - own.0.epsilon()).max(0.0);
+        let (acc, mse, conf) = ALIGNED;
+        let e = LinkEval::new(acc - drop, mse, vec![conf - drop as f32; self.messages]);
+        Ok(self.at_eps.entry((id, eps_bits)).or_insert(e))
     }
 
     fn counts(&self) -> (usize, usize) {

@@ -11,8 +11,11 @@ use std::collections::BTreeMap;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
-use super::core::{components, edge, generate, secs_to_ns, EdgeParams, LinkSpec, Network, SimTime, TopologyKind};
+use super::core::{
+    components, edge, generate, secs_to_ns, EdgeParams, LinkSpec, NetError, Network, RouteTable, SimTime, TopologyKind,
+};
 use super::lab::AlignJob;
+use super::physical_world::{build_cells, check_pairs, resolve_churn, Churn, PhysicalWorld};
 use crate::align::cost::method_cost;
 use crate::scenario::{
     Change, ComputeSpec, DetectionRule, Fidelity, LinkParams, Order, RatePer, Scenario, TopologyShape,
@@ -111,6 +114,9 @@ pub struct World {
     pub pairs: Vec<PairSpec>,
     pub changes: Vec<TimedChange>,
     pub settings: RunSettings,
+    /// Radio, stations, mobility (a cells topology only).
+    pub physical: Option<PhysicalWorld>,
+    pub churn: Churn,
 }
 
 type Invalid = (String, String);
@@ -118,6 +124,28 @@ type Invalid = (String, String);
 impl World {
     pub fn network(&self) -> Network {
         Network::new(self.nodes, &self.links).expect("links were validated when the world was built")
+    }
+
+    /// Every pair's routes: route 2p is pair p's download (RX -> TX), 2p + 1
+    /// its upload (TX -> RX). The lowest-latency routes (one shortest-path
+    /// tree per source), or a cells topology's radio routes.
+    pub fn route_table(&self, net: &Network) -> Result<RouteTable, NetError> {
+        match &self.physical {
+            Some(ph) => {
+                let mut table = RouteTable::default();
+                for pr in &self.pairs {
+                    let (down, up) = ph.routes(net, pr.tx, pr.rx)?;
+                    table.push(&down);
+                    table.push(&up);
+                }
+                Ok(table)
+            }
+            None => {
+                let requests: Vec<(usize, usize)> =
+                    self.pairs.iter().flat_map(|p| [(p.rx, p.tx), (p.tx, p.rx)]).collect();
+                net.graph().route_table(&requests)
+            }
+        }
     }
 
     /// Users matched by a selector: a user name, a group name or "*".
@@ -158,6 +186,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             "no users: `slfsim run` needs a network section with at least two users".into(),
         ));
     }
+    // Sizes from the specification, before anything is allocated.
+    crate::scenario::limits::check_size(sc, &crate::scenario::limits::Limits::current())?;
     let mut users = Vec::new();
     let profile_of =
         |field: String, name: &str| sc.profile_index(name).ok_or_else(|| (field, format!("no profile named {name:?}")));
@@ -191,7 +221,16 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     }
     let nodes = users.len();
     let settings = settings(sc);
-    let mut world = World { users, nodes, links: Vec::new(), pairs: Vec::new(), changes: Vec::new(), settings };
+    let mut world = World {
+        users,
+        nodes,
+        links: Vec::new(),
+        pairs: Vec::new(),
+        changes: Vec::new(),
+        settings,
+        physical: None,
+        churn: Churn::default(),
+    };
     let n = world.users.len();
 
     // Topology. `seen` indexes users by name.
@@ -218,6 +257,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
             }
             TopologyKind::Explicit { edges: v }
         }
+        // Laid out by `build_cells` below.
+        TopologyShape::Cells { .. } => TopologyKind::Explicit { edges: Vec::new() },
     };
     let mut rng = stream(sc.seed, "topology", &[]);
     let mut links = generate(&kind, n, &edge_params(&net.topology.link), &mut rng)
@@ -250,8 +291,9 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
         _ => {}
     }
-    Network::new(world.nodes, &links).map_err(|e| ("network.topology".into(), e.to_string()))?;
     world.links = links;
+    build_cells(sc, &mut world)?;
+    Network::new(world.nodes, &world.links).map_err(|e| ("network.topology".into(), e.to_string()))?;
 
     // Traffic: pairs in a deterministic order; a pair named twice adds rates.
     // Connectivity and neighbours are computed once, not per pair.
@@ -301,7 +343,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                         ),
                     ));
                 }
-                if component[a] != component[b] {
+                // Every user of a cells topology reaches every station by radio.
+                if world.physical.is_none() && component[a] != component[b] {
                     return Err((
                         at,
                         format!(
@@ -321,6 +364,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         return Err(("network.traffic".into(), "no (TX, RX) pair exchanges messages".into()));
     }
     world.pairs = pairs.into_iter().map(|((tx, rx), rate_hz)| PairSpec { tx, rx, rate_hz }).collect();
+    check_pairs(&world)?;
 
     // Dynamics: groups expand to their members; a user's first join sets its arrival.
     let mut changes = Vec::new();
@@ -364,6 +408,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     }
     world.changes = changes;
+    resolve_churn(sc, &mut world)?;
+    super::bounds::check_durations(&world)?;
     Ok(world)
 }
 

@@ -73,6 +73,14 @@ impl Axis {
         })
     }
 
+    /// How many values the axis has, without expanding it.
+    fn count(&self) -> f64 {
+        match (&self.range, self.values.len()) {
+            (Some((a, b, step)), 0) if *step > 0 && b >= a => ((*b as i128 - *a as i128) / *step as i128 + 1) as f64,
+            (_, n) => n.max(1) as f64,
+        }
+    }
+
     fn expand(&self) -> Result<Vec<Value>, String> {
         match (&self.range, self.values.is_empty()) {
             (Some(_), false) => Err("give either values or range, not both".into()),
@@ -80,6 +88,15 @@ impl Axis {
             (Some((a, b, step)), true) => {
                 if *step <= 0 || b < a {
                     return Err(format!("range ({a}, {b}, {step}) needs start <= end and step > 0"));
+                }
+                // Counted before it is expanded.
+                let n = (*b as i128 - *a as i128) / *step as i128 + 1;
+                let cap = crate::scenario::limits::Limits::current().study_runs;
+                if n as f64 > cap {
+                    return Err(format!(
+                        "range ({a}, {b}, {step}) has {n} values, above the limit of {} runs of a study; --allow-large raises this cap",
+                        crate::scenario::limits::show(cap)
+                    ));
                 }
                 Ok((*a..=*b).step_by(*step as usize).map(Value::from).collect())
             }
@@ -188,8 +205,14 @@ pub enum PlanError {
 /// Reads a study file and expands it; every point's scenario is validated
 /// (fields and network) before this returns.
 pub fn plan(path: &Path) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(path).map_err(|source| PlanError::Read { path: path.into(), source })?;
-    let st: Study = crate::scenario::ron_options().from_str(&text).map_err(|e| PlanError::Syntax {
+    let text = crate::bounded::read_text(path, crate::bounded::MAX_TEXT)
+        .map_err(|source| PlanError::Read { path: path.into(), source })?;
+    plan_text(&text, path)
+}
+
+/// `plan` of study text; `path` labels errors and locates the base scenario.
+pub fn plan_text(text: &str, path: &Path) -> Result<Plan, PlanError> {
+    let st: Study = crate::scenario::ron_options().from_str(text).map_err(|e| PlanError::Syntax {
         path: path.into(),
         line: e.span.start.line,
         col: e.span.start.col,
@@ -204,6 +227,20 @@ pub fn plan(path: &Path) -> Result<Plan, PlanError> {
     }
     if st.replications == 0 {
         return Err(invalid("replications".into(), "must be >= 1".into()));
+    }
+    // The number of runs, counted before anything is expanded.
+    let limits = crate::scenario::limits::Limits::current();
+    let runs = st.axes.iter().map(|a| a.count()).product::<f64>() * st.replications as f64;
+    if runs > limits.study_runs {
+        return Err(invalid(
+            "axes".into(),
+            format!(
+                "{} runs (points x replications) is above the limit of {}{}",
+                crate::scenario::limits::show(runs),
+                crate::scenario::limits::show(limits.study_runs),
+                if limits.study_runs.is_finite() { "; --allow-large raises this cap" } else { "" }
+            ),
+        ));
     }
     let base_path = path.parent().unwrap_or(Path::new(".")).join(&st.scenario);
     let base = crate::scenario::load(&base_path).map_err(|source| PlanError::Base { path: path.into(), source })?;

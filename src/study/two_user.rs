@@ -91,6 +91,9 @@ pub struct SummaryRow {
     pub accuracy_after: Spread,
     /// Headline accuracy gain, in points (after − before) × 100.
     pub gain_points: Spread,
+    /// Share of the matched-link gap recovered, in per cent, over the
+    /// replicates that have a gap (see `AlignResult::gap_recovered`).
+    pub gap_recovered_percent: Spread,
     pub mse_before: Spread,
     pub mse_after: Spread,
     /// MSE reduction versus `none`, in per cent.
@@ -125,6 +128,9 @@ pub fn summarise(rows: &[TwoUserRow]) -> Vec<SummaryRow> {
                 accuracy_before: s(&|r| r.headline_accuracy(&r.before)),
                 accuracy_after: s(&|r| r.headline_accuracy(&r.after)),
                 gain_points: s(&|r| 100.0 * (r.headline_accuracy(&r.after) - r.headline_accuracy(&r.before))),
+                gap_recovered_percent: mean_std(
+                    &g.iter().filter_map(|r| r.gap_recovered).map(|x| 100.0 * x).collect::<Vec<_>>(),
+                ),
                 mse_before: s(&|r| r.before.mse),
                 mse_after: s(&|r| r.after.mse),
                 mse_cut_percent: s(&|r| 100.0 * (1.0 - r.after.mse / r.before.mse)),

@@ -50,13 +50,49 @@ pub fn checkpoint_paths(dir: &Path, profile: &Profile) -> (PathBuf, PathBuf) {
 }
 
 fn sha256_file(path: &Path) -> std::io::Result<String> {
-    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+    Ok(hex::encode(Sha256::digest(crate::bounded::read(path, crate::bounded::MAX_CHECKPOINT)?)))
 }
 
 fn read_meta(path: &Path) -> Result<CheckpointMeta, CheckpointError> {
-    let text = std::fs::read_to_string(path)
+    let bytes = crate::bounded::read(path, crate::bounded::MAX_CHECKPOINT)
         .map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })?;
-    serde_json::from_str(&text).map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })
+    parse_meta(&bytes, path)
+}
+
+/// Checkpoint metadata from its JSON bytes; `path` only labels errors.
+pub fn parse_meta(bytes: &[u8], path: &Path) -> Result<CheckpointMeta, CheckpointError> {
+    serde_json::from_slice(bytes).map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })
+}
+
+/// Parses safetensors bytes and checks, without LibTorch, that every
+/// `expected` (name, shape) tensor is there as f32 of exactly that shape, so
+/// that turning the views into tensors cannot fail. `path` labels errors.
+pub fn parse_weights<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+    profile: &str,
+    expected: &[(String, Vec<i64>)],
+) -> Result<safetensors::SafeTensors<'a>, CheckpointError> {
+    let corrupt = |msg: String| CheckpointError::Corrupt { path: path.into(), msg };
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| corrupt(format!("{e:?}")))?;
+    for (name, shape) in expected {
+        let view =
+            st.tensor(name).map_err(|_| CheckpointError::MissingTensor { path: path.into(), name: name.clone() })?;
+        let found: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+        if &found != shape {
+            return Err(CheckpointError::Shape {
+                path: path.into(),
+                profile: profile.into(),
+                name: name.clone(),
+                found,
+                expected: shape.clone(),
+            });
+        }
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(corrupt(format!("tensor {name} has dtype {:?}, expected F32", view.dtype())));
+        }
+    }
+    Ok(st)
 }
 
 /// True when the checkpoint exists, was trained from this exact config and
@@ -125,40 +161,28 @@ pub fn load_checkpoint(dir: &Path, profile: &Profile) -> Result<(Transceiver, Ch
     if meta.config_hash != profile.config_hash() {
         return Err(CheckpointError::Stale { profile: profile.name.clone(), path: m });
     }
-    let sum = sha256_file(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
+    let bytes = crate::bounded::read(&w, crate::bounded::MAX_CHECKPOINT)
+        .map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
+    let sum = hex::encode(Sha256::digest(&bytes));
     if sum != meta.weights_sha256 {
         return Err(CheckpointError::Corrupt {
             path: w,
             msg: format!("sha256 {sum} does not match {} recorded in {}", meta.weights_sha256, m.display()),
         });
     }
-    let tensors =
-        Tensor::read_safetensors(&w).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
     let model = Transceiver::new(profile);
     {
         let expected = model.named_tensors();
+        let shapes: Vec<(String, Vec<i64>)> = expected.iter().map(|(n, t)| (n.clone(), t.size())).collect();
+        let st = parse_weights(&bytes, &w, &profile.name, &shapes)?;
         for (name, target) in &expected {
-            let Some((_, t)) = tensors.iter().find(|(n, _)| n == name) else {
-                return Err(CheckpointError::MissingTensor { path: w.clone(), name: name.clone() });
-            };
-            if t.size() != target.size() {
-                return Err(CheckpointError::Shape {
-                    path: w.clone(),
-                    profile: profile.name.clone(),
-                    name: name.clone(),
-                    found: t.size(),
-                    expected: target.size(),
-                });
-            }
-            if t.kind() != target.kind() {
-                return Err(CheckpointError::Corrupt {
-                    path: w.clone(),
-                    msg: format!("tensor {name} has kind {:?}", t.kind()),
-                });
-            }
+            let view =
+                st.tensor(name).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: format!("{e:?}") })?;
+            let t =
+                Tensor::try_from(view).map_err(|e| CheckpointError::Corrupt { path: w.clone(), msg: e.to_string() })?;
             tch::no_grad(|| {
                 let mut target = target.shallow_clone();
-                target.copy_(t);
+                target.copy_(&t);
             });
         }
     }

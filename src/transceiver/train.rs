@@ -26,6 +26,9 @@ pub enum TrainError {
     Config { profile: String, msg: String },
     #[error("LibTorch: {0}")]
     Torch(#[from] tch::TchError),
+    /// Stopped between two steps (a signal, or a job no longer needed).
+    #[error(transparent)]
+    Cancelled(#[from] crate::cancel::Cancelled),
 }
 
 /// What training measured; stored in the checkpoint's JSON.
@@ -94,6 +97,7 @@ pub fn train_classifier(
     let mut opt = adam(&params, 1e-3)?;
     let n = images.size()[0] as usize;
     for step in 0..steps {
+        crate::cancel::check()?;
         opt.set_learning_rate(cosine_lr(1e-3, step, steps))?;
         let idx = batch_indices(n, batch, rng);
         let loss = clf.forward(&images.index_select(0, &idx)).cross_entropy_for_logits(&labels.index_select(0, &idx));
@@ -115,6 +119,8 @@ pub fn vq_step(
     opt: &COptimizer,
     rng: &mut ChaCha8Rng,
 ) -> Result<(f64, Vec<i64>), TrainError> {
+    // Every training and fine-tuning loop steps through here: the place to stop.
+    crate::cancel::check()?;
     let beta = model.profile.model.commitment;
     let k = model.profile.model.codebook_size;
     let flat = model.flat_latents(x);

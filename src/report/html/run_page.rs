@@ -69,8 +69,28 @@ const PLOTS: [(&str, &str); 4] = [
     ("phases", "Mean recovery time by phase"),
 ];
 
+/// The plots of a run with a physical world (radio, cells).
+const WORLD_PLOTS: [(&str, &str); 3] = [
+    ("world_map", "Stations and users at a few instants (colour: serving station; red ring: in an episode)"),
+    ("world_causes", "Network accuracy and pairs in an episode, stacked by cause"),
+    ("world_activity", "Handovers and aligned decoders installed per minute"),
+];
+
+/// The raw files of a run with a physical world, with what each holds.
+const WORLD_FILES: [(&str, &str); 4] = [
+    ("stations.csv", "per station: position, handovers in and out, decoders installed, evicted and cached"),
+    ("handovers.csv", "one row per handover, and whether the new station held an aligned decoder"),
+    ("world_timeseries.csv", "per radio tick: users present, mean ε and SNR, accuracy, misaligned pairs by cause"),
+    ("positions.csv", "users' positions, serving station and ε at the map's instants"),
+];
+
+/// Whether `dir` holds a run with a physical world.
+fn has_world(dir: &Path) -> bool {
+    dir.join("stations.csv").is_file()
+}
+
 /// The raw files of a run folder, with what each holds.
-fn raw_files() -> Vec<(String, String)> {
+fn raw_files(world: bool) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = [
         ("summary.json", "scenario facts, users, pairs, episodes and aggregates"),
         ("events.jsonl", "every simulation event, one JSON object a line"),
@@ -80,7 +100,11 @@ fn raw_files() -> Vec<(String, String)> {
     .iter()
     .map(|(n, w)| (n.to_string(), w.to_string()))
     .collect();
-    for (stem, caption) in PLOTS {
+    if world {
+        files.extend(WORLD_FILES.iter().map(|(n, w)| (n.to_string(), w.to_string())));
+    }
+    let world_plots = if world { &WORLD_PLOTS[..] } else { &[] };
+    for (stem, caption) in PLOTS.iter().chain(world_plots) {
         files.push((format!("{stem}.svg"), caption.to_string()));
         files.push((format!("{stem}.png"), "the same plot as PNG".to_string()));
     }
@@ -156,7 +180,9 @@ pub fn write_run_report(dir: &Path) -> Result<PathBuf, ReportError> {
     ]);
 
     page.section("plots", "Plots");
-    for (stem, caption) in PLOTS {
+    let world = has_world(dir);
+    let world_plots = if world { &WORLD_PLOTS[..] } else { &[] };
+    for (stem, caption) in PLOTS.iter().chain(world_plots) {
         page.plot(dir, stem, caption);
     }
 
@@ -172,7 +198,7 @@ pub fn write_run_report(dir: &Path) -> Result<PathBuf, ReportError> {
     page.section("files", "Files");
     // events.jsonl is absent after `slfsim run --events none`.
     let files: Vec<(String, String)> =
-        raw_files().into_iter().filter(|(n, _)| n != "events.jsonl" || dir.join(n).exists()).collect();
+        raw_files(world).into_iter().filter(|(n, _)| n != "events.jsonl" || dir.join(n).exists()).collect();
     page.files(&files);
     let path = dir.join("report.html");
     write_atomic(&path, page.finish().as_bytes())?;

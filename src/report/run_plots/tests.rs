@@ -37,6 +37,7 @@ fn episode(tx: &str, rx: &str, n: usize, onset: f64, t: [Option<f64>; 6]) -> Epi
         fidelity: crate::scenario::Fidelity::Exact,
         job: None,
         restarts: 0,
+        ended_s: None,
     }
 }
 

@@ -40,6 +40,13 @@ impl ComputeQueue {
         ComputeQueue { flops_per_s, free_at: 0 }
     }
 
+    /// A new speed for jobs submitted from now on (a job already queued
+    /// keeps the times it was given).
+    pub fn set_flops_per_s(&mut self, flops_per_s: f64) {
+        assert!(flops_per_s > 0.0 && flops_per_s.is_finite(), "compute budget must be > 0 FLOP/s");
+        self.flops_per_s = flops_per_s;
+    }
+
     /// Simulated duration of `flops` on this processor, rounded up to the ns.
     pub fn duration(&self, flops: u64) -> SimTime {
         secs_to_ns(flops as f64 / self.flops_per_s)

@@ -96,6 +96,21 @@ impl Graph {
     pub fn link(&self, id: LinkId) -> Option<&Link> {
         self.links.get(id.0)
     }
+
+    /// Sets a link's rate (finite and > 0).
+    pub(super) fn set_rate(&mut self, id: LinkId, rate_bps: f64) -> Result<(), NetError> {
+        self.check_rate(id, rate_bps)?;
+        self.links[id.0].rate_bps = rate_bps;
+        Ok(())
+    }
+
+    /// Why `set_rate(id, rate_bps)` would fail, if it would.
+    pub(super) fn check_rate(&self, id: LinkId, rate_bps: f64) -> Result<(), NetError> {
+        if !rate_bps.is_finite() || rate_bps <= 0.0 {
+            return Err(NetError::InvalidRate { spec: id.0 / 2, rate: rate_bps });
+        }
+        self.links.get(id.0).map(drop).ok_or(NetError::UnknownLink(id))
+    }
 }
 
 /// An edge with the same rate both ways (for tests).

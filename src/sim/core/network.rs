@@ -186,6 +186,34 @@ impl Network {
         Ok(FlowId(id))
     }
 
+    /// Changes link rates at `now` (a radio link following its SNR). Flows
+    /// keep the bits sent so far at the old rates; only what the changed
+    /// links touch is refilled: a flow alone on a changed link is re-attached
+    /// (its cap is its slowest private link), the classes sharing a changed
+    /// link are refilled. Bumps the epoch.
+    pub fn set_rates(&mut self, now: SimTime, rates: &[(LinkId, f64)]) -> Result<(), NetError> {
+        // All checked before any is set: an error leaves the network as it was.
+        for &(id, r) in rates {
+            self.graph.check_rate(id, r)?;
+        }
+        self.advance_to(now)?;
+        self.dirty.clear();
+        self.moved.clear();
+        for &(id, r) in rates {
+            self.graph.set_rate(id, r)?;
+            let l = id.0;
+            self.capacity[l] = r;
+            match self.count[l] {
+                0 => {}
+                1 => self.moved.push(self.sole[l]),
+                _ => self.dirty.extend_from_slice(&self.sharing.on_link[l]),
+            }
+        }
+        self.reclassify(now);
+        self.settle(now);
+        Ok(())
+    }
+
     /// Accounts time up to `now` (progress is computed lazily from the
     /// rate groups' clocks, so this only checks and records the time).
     /// Rates and predicted finish times do not change (no epoch bump).

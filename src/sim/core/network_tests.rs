@@ -26,6 +26,7 @@ trait Net: Clone {
     fn links(&self) -> &[Link];
     fn route(&self, src: usize, dst: usize) -> Result<Route, NetError>;
     fn active(&self) -> usize;
+    fn set_rates(&mut self, now: SimTime, rates: &[(LinkId, f64)]) -> Result<(), NetError>;
 }
 
 macro_rules! impl_net {
@@ -67,6 +68,9 @@ macro_rules! impl_net {
             fn active(&self) -> usize {
                 <$t>::active(self)
             }
+            fn set_rates(&mut self, now: SimTime, rates: &[(LinkId, f64)]) -> Result<(), NetError> {
+                <$t>::set_rates(self, now, rates)
+            }
         }
     };
 }
@@ -97,6 +101,7 @@ both!(
     f_a_star_of_many_flows,
     h_caps_bind_and_release,
     i_a_change_elsewhere_finishes_a_flow_within_one_bit,
+    j_link_rates_change_mid_flow,
 );
 
 const S: SimTime = NS_PER_SEC;
@@ -114,21 +119,41 @@ fn spec(a: usize, b: usize, rate: f64, latency_s: f64) -> LinkSpec {
 enum Ev {
     Activate { links: Vec<LinkId>, bytes: u64 },
     Complete { id: FlowId, epoch: u64 },
+    SetRates(Vec<(LinkId, f64)>),
 }
+
+/// Link rate changes: (time, new rates).
+type RateChanges = Vec<(SimTime, Vec<(LinkId, f64)>)>;
 
 /// Runs arrivals `(time, links, bytes)` to the end the way an event-driven
 /// caller would (stale completions dropped by epoch) and returns the
 /// finished flows in FlowId order. `check` runs after every change.
-fn drive<N: Net>(net: &mut N, arrivals: Vec<(SimTime, Vec<LinkId>, u64)>, mut check: impl FnMut(&N)) -> Vec<FlowDone> {
+fn drive<N: Net>(net: &mut N, arrivals: Vec<(SimTime, Vec<LinkId>, u64)>, check: impl FnMut(&N)) -> Vec<FlowDone> {
+    drive_with_rates(net, arrivals, Vec::new(), check)
+}
+
+/// `drive` with link rates changed at the given times too.
+fn drive_with_rates<N: Net>(
+    net: &mut N,
+    arrivals: Vec<(SimTime, Vec<LinkId>, u64)>,
+    changes: RateChanges,
+    mut check: impl FnMut(&N),
+) -> Vec<FlowDone> {
     let mut q = EventQueue::new();
     for (t, links, bytes) in arrivals {
         q.push(t, Ev::Activate { links, bytes }).unwrap();
+    }
+    for (t, rates) in changes {
+        q.push(t, Ev::SetRates(rates)).unwrap();
     }
     let mut done = Vec::new();
     while let Some((t, _, ev)) = q.pop() {
         match ev {
             Ev::Activate { links, bytes } => {
                 net.activate(t, &links, bytes).unwrap();
+            }
+            Ev::SetRates(rates) => {
+                net.set_rates(t, &rates).unwrap();
             }
             Ev::Complete { id, epoch } => {
                 if epoch != net.epoch() {
@@ -363,6 +388,36 @@ fn i_a_change_elsewhere_finishes_a_flow_within_one_bit<N: Net>() {
     assert_eq!(net.next_completion(), Some((S, f0)));
 }
 
+fn j_link_rates_change_mid_flow<N: Net>() {
+    // The h case's star: shared 12 Mbit/s link 9 -> hub 0, leaves on 2, 20
+    // and 20 Mbit/s. At 1 s (flow 0 capped at 2: 6e6 bits left; flows 1, 2
+    // at 5: 3e6 left) leaf 1's link rises to 8 Mbit/s: no cap binds any
+    // more, 4 Mbit/s each. At 1.5 s (4e6, 1e6, 1e6 left) the shared link
+    // falls to 6 Mbit/s: 2 each; flows 1 and 2 end at 1.5 + 0.5 = 2 s,
+    // flow 0 then has 3e6 left, alone at min(8, 6) = 6: 2 + 0.5 = 2.5 s.
+    let specs = [spec(0, 1, 2e6, 0.0), spec(0, 2, 20e6, 0.0), spec(0, 3, 20e6, 0.0), spec(9, 0, 12e6, 0.0)];
+    let mut net = N::new(10, &specs).unwrap();
+    let via = |leaf: usize| vec![LinkId(6), LinkId(2 * (leaf - 1))];
+    let arrivals = (1..=3).map(|leaf| (0, via(leaf), MB)).collect();
+    let changes = vec![(S, vec![(LinkId(0), 8e6)]), (3 * S / 2, vec![(LinkId(6), 6e6)])];
+    let done = drive_with_rates(&mut net, arrivals, changes, check_max_min);
+    assert_eq!(finish_times(&done), vec![5 * S / 2, 2 * S, 2 * S]);
+    assert_eq!(net.links()[6].rate_bps, 6e6);
+    // A private link's change alone: one flow on one link, halved at 0.5 s.
+    let mut net: N = one_link(8e6);
+    let f = net.activate(0, &[LinkId(0)], MB).unwrap();
+    let e = net.epoch();
+    net.set_rates(S / 2, &[(LinkId(0), 4e6)]).unwrap();
+    assert!(net.epoch() > e);
+    assert_eq!(net.rates(), vec![(f, 4e6)]);
+    assert_eq!(net.next_completion(), Some((3 * S / 2, f)));
+    // A bad rate changes nothing.
+    assert!(net.set_rates(S, &[(LinkId(1), 1e6), (LinkId(0), 0.0)]).is_err());
+    assert_eq!(net.links()[1].rate_bps, 8e6);
+    assert!(matches!(net.set_rates(S, &[(LinkId(7), 1e6)]), Err(NetError::UnknownLink(LinkId(7)))));
+    assert_eq!(net.next_completion(), Some((3 * S / 2, f)));
+}
+
 fn h_caps_bind_and_release<N: Net>() {
     // A shared 12 Mbit/s link (node 9 -> hub 0), three leaves with access
     // links of 2, 20 and 20 Mbit/s. Flows of 1e6 bytes to each leaf start
@@ -447,11 +502,30 @@ fn check_rates_are_progressive_filling(net: &Network) {
 /// Finish times of the incremental network against the reference's: equal,
 /// or 1 ns apart. Returns how many differ.
 fn finish_times_agree(n: usize, specs: &[LinkSpec], flows: &[(usize, usize, u64, u64)]) -> usize {
+    finish_times_agree_with_rates(n, specs, flows, &[])
+}
+
+/// `finish_times_agree` with link rates changed on the way: changes
+/// `(time ms, [(link index, new rate in Mbit/s)])`, link indices taken
+/// modulo the number of links.
+fn finish_times_agree_with_rates(
+    n: usize,
+    specs: &[LinkSpec],
+    flows: &[(usize, usize, u64, u64)],
+    changes: &[(u64, Vec<(usize, u32)>)],
+) -> usize {
     let mut fast = Network::new(n, specs).unwrap();
     let mut slow = ReferenceNetwork::new(n, specs).unwrap();
     let a = arrivals(&fast, flows);
-    let got = drive(&mut fast, a.clone(), check_rates_are_progressive_filling);
-    let want = drive(&mut slow, a, |_| {});
+    let n_links = fast.links().len();
+    let changes: RateChanges = changes
+        .iter()
+        .map(|(ms, rates)| {
+            (ms * 1_000_000, rates.iter().map(|&(l, r)| (LinkId(l % n_links), r as f64 * 1e6)).collect())
+        })
+        .collect();
+    let got = drive_with_rates(&mut fast, a.clone(), changes.clone(), check_rates_are_progressive_filling);
+    let want = drive_with_rates(&mut slow, a, changes, |_| {});
     assert_eq!(got.len(), want.len());
     let mut differ = 0;
     for (g, w) in got.iter().zip(&want) {
@@ -487,6 +561,25 @@ proptest! {
     #[test]
     fn incremental_finish_times_match_the_reference((n, specs) in topology(), flows in flows()) {
         finish_times_agree(n, &specs, &flows);
+    }
+}
+
+/// Link rate changes (a radio link following its SNR) between arrivals:
+/// 1 to 3 links at a time, on shared and private links alike.
+fn rate_changes() -> impl Strategy<Value = Vec<(u64, Vec<(usize, u32)>)>> {
+    let one = proptest::collection::vec((0usize..16, 1u32..20), 1..4);
+    proptest::collection::vec((0u64..2_500, one), 0..8)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn incremental_finish_times_match_the_reference_as_rates_change(
+        (n, specs) in topology(),
+        flows in flows(),
+        changes in rate_changes(),
+    ) {
+        finish_times_agree_with_rates(n, &specs, &flows, &changes);
     }
 }
 

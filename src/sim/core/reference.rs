@@ -110,6 +110,21 @@ impl ReferenceNetwork {
         Ok(id)
     }
 
+    /// Changes link rates at `now`: flows are first advanced at the old
+    /// rates, then all rates and finish times are recomputed once (bumps the
+    /// epoch).
+    pub fn set_rates(&mut self, now: SimTime, rates: &[(LinkId, f64)]) -> Result<(), NetError> {
+        for &(id, r) in rates {
+            self.graph.check_rate(id, r)?;
+        }
+        self.advance_to(now)?;
+        for &(id, r) in rates {
+            self.graph.set_rate(id, r)?;
+        }
+        self.recompute(now);
+        Ok(())
+    }
+
     /// Accounts the bits sent since the last update at the current rates.
     /// Rates and predicted finish times do not change (no epoch bump).
     pub fn advance_to(&mut self, now: SimTime) -> Result<(), NetError> {

@@ -193,6 +193,14 @@ impl RouteTable {
         self.latency_ns[i]
     }
 
+    /// Appends `route` as the next route.
+    pub fn push(&mut self, route: &Route) {
+        let start = self.links.len() as u32;
+        self.links.extend_from_slice(&route.links);
+        self.spans.push((start, self.links.len() as u32));
+        self.latency_ns.push(route.latency_ns);
+    }
+
     /// Route `i` as an owned `Route`.
     pub fn route(&self, i: usize) -> Route {
         Route { links: self.links(i).to_vec(), latency_ns: self.latency_ns[i] }
