@@ -27,7 +27,7 @@ fn lab(sc: &Scenario, threads: usize) -> TorchLab {
 
 fn simulate(sc: &Scenario, lab: &mut TorchLab) -> RunOutput {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
-    run(&w, lab, |_| {}).expect("run")
+    run(&w, lab, &mut slfsim::sim::events::NoEvents, |_| {}).expect("run")
 }
 
 fn row(label: &str, o: &RunOutput) -> String {

@@ -1,10 +1,11 @@
 //! `slfsim run`: the multi-user network simulation of a scenario.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use clap::Args;
-use slfsim::report::write_run;
+use clap::{Args, ValueEnum};
+use slfsim::report::{write_run, EventsFile};
+use slfsim::sim::events::{EventVolume, NoEvents};
 use slfsim::sim::simulate::{simulate, SimPaths};
 
 use super::{load_scenario, progress, Ctx, Paths};
@@ -15,8 +16,19 @@ pub struct RunArgs {
     /// Override align.budget.steps (e.g. a few steps for a quick check of a scenario's network).
     #[arg(long)]
     steps: Option<usize>,
+    /// What events.jsonl records: all events, episodes (all but message_sent and
+    /// message_received), or none (no events.jsonl).
+    #[arg(long, value_enum, default_value_t = Events::All)]
+    events: Events,
     #[command(flatten)]
     paths: Paths,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Events {
+    All,
+    Episodes,
+    None,
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
@@ -28,14 +40,46 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir, cache_dir: None };
     let started = std::time::Instant::now();
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
+    // events.jsonl is streamed into a temporary file beside it during the run;
+    // a rejected or failed run must leave no folder it created.
+    let created = missing_dirs(&dir);
+    let mut events = match args.events {
+        Events::All => Some(EventsFile::create(&dir, EventVolume::All)?),
+        Events::Episodes => Some(EventsFile::create(&dir, EventVolume::Episodes)?),
+        Events::None => None,
+    };
     let pb = progress::bar(horizon_ms, "simulated ms");
-    let out = simulate(&sc, &paths, ctx.threads, |now_s| pb.set_position((now_s * 1000.0) as u64))
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    let progress = |now_s: f64| pb.set_position((now_s * 1000.0) as u64);
+    let out = match events.as_mut() {
+        Some(f) => simulate(&sc, &paths, ctx.threads, f, progress),
+        None => simulate(&sc, &paths, ctx.threads, &mut NoEvents, progress),
+    }
+    .map_err(|e| {
+        drop(events.take());
+        // Innermost first; remove_dir leaves any folder that is not empty.
+        for d in &created {
+            let _ = std::fs::remove_dir(d);
+        }
+        anyhow::anyhow!("{}: {e}", args.scenario.display())
+    })?;
     pb.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
 
+    // Claimed (created if need be, marked) only now that there are results;
+    // then events.jsonl first: report.html (written last by write_run) links it.
     Paths::claim(&dir)?;
-    let files = write_run(&dir, &out)?;
+    let mut files = Vec::new();
+    match events {
+        Some(f) => files.push(f.commit()?),
+        None => {
+            // A previous run's events would not match this run's summary.
+            let old = dir.join("events.jsonl");
+            if old.exists() {
+                std::fs::remove_file(&old)?;
+            }
+        }
+    }
+    files.extend(write_run(&dir, &out)?);
     let a = &out.summary.aggregate;
     let f = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
     println!(
@@ -62,6 +106,16 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
         wall,
         a.events as f64 / wall.max(1e-9)
     );
+    // stdout: a run that succeeds writes nothing on stderr.
+    println!(
+        "state: {:.0} B per user, {:.0} B per pair ({} users, {} pairs)",
+        out.state.per_user, out.state.per_pair, out.state.users, out.state.pairs
+    );
     println!("wrote {} files to {}", files.len(), dir.display());
     Ok(())
+}
+
+/// The folders of `dir`'s path that do not exist yet, innermost first.
+fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors().filter(|p| !p.as_os_str().is_empty()).take_while(|p| !p.exists()).map(Path::to_path_buf).collect()
 }

@@ -10,6 +10,7 @@ use clap::Args;
 use slfsim::report::{
     clean_partial_runs, copy_missing_runs, write_plan, write_run_folder, write_study_results, Timing,
 };
+use slfsim::sim::events::NoEvents;
 use slfsim::sim::simulate::{simulate, SimPaths};
 use slfsim::study::sweep::{plan, shard, Plan};
 
@@ -113,7 +114,7 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
                     cache_dir: Some(out.join("cache")),
                 };
                 let started = std::time::Instant::now();
-                let r = simulate(sc, &paths, threads, |_| {})
+                let r = simulate(sc, &paths, threads, &mut NoEvents, |_| {})
                     .map_err(|e| anyhow::anyhow!("run {}: {e}", spec.id))
                     .and_then(|o| {
                         let wall_s = started.elapsed().as_secs_f64();

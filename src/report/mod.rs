@@ -35,7 +35,7 @@ pub use atomic::{write_atomic, write_csv_atomic, write_json_atomic};
 pub use chart::{line_chart, Series};
 pub use heatmap::{heatmap, Heatmap};
 pub use html::{write_report, FolderKind};
-pub use run_files::write_run;
+pub use run_files::{write_run, EventsFile};
 pub use run_plots::{network_timeseries, phase_bars, phase_timeline, recovery_cdf};
 pub use study_files::{write_study_results, write_study_tables, StudyResults};
 pub use study_plots::write_study_plots;

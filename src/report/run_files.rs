@@ -1,36 +1,76 @@
 //! The files of a simulation run: `summary.json`, `events.jsonl`,
 //! `pairs.csv` (one row per misalignment episode), `timeseries.csv`, and
 //! the run's plots, and `report.html` over all of them. Every file is
-//! written atomically.
+//! written atomically; `events.jsonl` is streamed during the run into a
+//! temporary file in the output folder (`EventsFile`) and renamed into place
+//! at the end, so it is never held in memory and a failed run leaves no
+//! partial file.
 
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use tempfile::NamedTempFile;
+
 use super::{
-    network_timeseries, phase_bars, phase_timeline, recovery_cdf, write_atomic, write_csv_atomic, write_json_atomic,
-    ReportError,
+    network_timeseries, phase_bars, phase_timeline, recovery_cdf, write_csv_atomic, write_json_atomic, ReportError,
 };
 use crate::sim::engine::RunOutput;
+use crate::sim::events::{EventKind, EventLine, EventSink, EventVolume, JsonLines};
+
+/// `events.jsonl` being written: JSON lines of the events `volume` keeps,
+/// into a temporary file beside where it will be. `commit` renames it into
+/// place; dropped without `commit` (a failed run), it is deleted.
+pub struct EventsFile {
+    lines: JsonLines<BufWriter<NamedTempFile>>,
+    path: PathBuf,
+}
+
+impl EventsFile {
+    /// Starts `out/events.jsonl` (creates `out`).
+    pub fn create(out: &Path, volume: EventVolume) -> Result<EventsFile, ReportError> {
+        let path = out.join("events.jsonl");
+        let io = |source| ReportError::Io { path: path.clone(), source };
+        std::fs::create_dir_all(out).map_err(io)?;
+        let mut b = tempfile::Builder::new();
+        b.prefix(".slfsim-tmp-");
+        #[cfg(unix)]
+        b.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let tmp = b.tempfile_in(out).map_err(io)?;
+        Ok(EventsFile { lines: JsonLines { out: BufWriter::with_capacity(1 << 20, tmp), volume }, path })
+    }
+
+    /// Flushes, syncs and renames the file into place; returns its path.
+    pub fn commit(self) -> Result<PathBuf, ReportError> {
+        let path = self.path;
+        let io = |source| ReportError::Io { path: path.clone(), source };
+        let tmp = self.lines.out.into_inner().map_err(|e| io(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(&path).map_err(|e| io(e.error))?;
+        crate::atomic::sync_dir(&crate::atomic::parent_dir(&path));
+        Ok(path)
+    }
+}
+
+impl EventSink for EventsFile {
+    fn wants(&self, kind: EventKind) -> bool {
+        self.lines.wants(kind)
+    }
+    fn write(&mut self, e: &EventLine<'_>) -> std::io::Result<()> {
+        self.lines.write(e)
+    }
+}
 
 fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// Writes every output of `run` under `out`; returns the paths written.
+/// Writes every output of `run` under `out` but `events.jsonl` (streamed
+/// by `EventsFile`); returns the paths written.
 pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = Vec::new();
     let s = &run.summary;
     let p = out.join("summary.json");
     write_json_atomic(&p, s)?;
-    written.push(p);
-
-    let mut lines = Vec::with_capacity(run.events.len() * 96);
-    for e in &run.events {
-        serde_json::to_writer(&mut lines, e)
-            .map_err(|source| ReportError::Json { path: out.join("events.jsonl"), source })?;
-        lines.push(b'\n');
-    }
-    let p = out.join("events.jsonl");
-    write_atomic(&p, &lines)?;
     written.push(p);
 
     let headers = [

@@ -2,7 +2,7 @@
 //! TX's fine-tuning on its compute queue, the upload, and the installation
 //! of φ_ij at RX (or its discarding when TX changed meanwhile).
 
-use super::core::{ns_to_secs, Job, SimTime};
+use super::core::{Job, SimTime};
 use super::engine::{Dir, Engine, EngineError, Ev};
 use super::events::EventKind;
 use super::lab::class_key;
@@ -34,13 +34,15 @@ impl Engine<'_> {
             Fidelity::Memoized => format!("memo|{}", class_key(|i| &s.profiles[i].name, class)),
             Fidelity::Exact => {
                 let e = &self.episodes[ep];
-                format!("exact|{}|{}|ep{}|r{}", e.tx, e.rx, e.episode, e.restarts)
+                let users = &self.world.users;
+                let (tx, rx) = (&users[self.pairs[p].tx].name, &users[self.pairs[p].rx].name);
+                format!("exact|{tx}|{rx}|ep{}|r{}", e.episode, e.restarts)
             }
         };
         let spec = &s.profiles[self.world.users[self.pairs[p].tx].profile].job;
         let job = self.lab.align(class, key, spec);
         let c = &spec.cost;
-        self.pairs[p].serving = Some(Serving {
+        self.pairs[p].serving = Some(Box::new(Serving {
             version: self.version(p),
             job,
             download_bytes: c.download_bytes,
@@ -48,26 +50,27 @@ impl Engine<'_> {
             flops_per_step: c.flops_per_step,
             flops: 0,
             steps: 0,
-        });
+        }));
         self.episodes[ep].job = Some(job);
-        self.episodes[ep].download_start_s = Some(ns_to_secs(now));
-        self.log_pair(now, EventKind::DownloadStarted, p).bytes = Some(c.download_bytes);
-        self.transfer(now, p, Dir::Down, c.download_bytes)
+        self.episodes[ep].download_start = Some(now);
+        let bytes = c.download_bytes;
+        self.log_pair_with(now, EventKind::DownloadStarted, p, Some(bytes), None, None)?;
+        self.transfer(now, p, Dir::Down, bytes)
     }
 
     fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
         if bytes == 0 {
             return self.transfer_done(now, p, dir);
         }
-        let latency = if dir == Dir::Down { self.pairs[p].down.latency_ns } else { self.pairs[p].up.latency_ns };
+        let latency = self.route(p, dir).1;
         // Propagation first; then the flow competes for bandwidth.
         self.q.push(now + latency, Ev::FlowStart { pair: p, dir, bytes })?;
         Ok(())
     }
 
     pub(super) fn flow_start(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
-        let route = if dir == Dir::Down { &self.pairs[p].down } else { &self.pairs[p].up };
-        let id = self.net.activate(now, &route.links, bytes)?;
+        let i = 2 * p + usize::from(dir == Dir::Up);
+        let id = self.net.activate(now, self.routes.links(i), bytes)?;
         self.flows.insert(id, (p, dir));
         self.schedule_net()
     }
@@ -100,8 +103,8 @@ impl Engine<'_> {
         let ep = self.pairs[p].open.expect("served pairs have an open episode");
         match dir {
             Dir::Down => {
-                self.episodes[ep].download_end_s = Some(ns_to_secs(now));
-                self.log_pair(now, EventKind::DownloadFinished, p);
+                self.episodes[ep].download_end = Some(now);
+                self.log_pair(now, EventKind::DownloadFinished, p)?;
                 let tx = self.pairs[p].tx;
                 let (job, flops_per_step) =
                     self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
@@ -120,33 +123,33 @@ impl Engine<'_> {
                 if let Some(sv) = self.pairs[p].serving.as_mut() {
                     (sv.flops, sv.steps) = (flops, steps);
                 }
-                self.episodes[ep].finetune_start_s = Some(ns_to_secs(s.started));
+                self.episodes[ep].finetune_start = Some(s.started);
                 self.q.push(s.started, Ev::FinetuneStarted { pair: p })?;
                 self.q.push(s.finished, Ev::FinetuneFinished { pair: p })?;
             }
             Dir::Up => {
-                self.episodes[ep].upload_end_s = Some(ns_to_secs(now));
-                self.log_pair(now, EventKind::UploadFinished, p);
+                self.episodes[ep].upload_end = Some(now);
+                self.log_pair(now, EventKind::UploadFinished, p)?;
                 self.install(now, p, ep)?;
             }
         }
         Ok(())
     }
 
-    pub(super) fn finetune_started(&mut self, now: SimTime, p: usize) {
+    pub(super) fn finetune_started(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
         self.metrics.running_finetunes += 1;
         let flops = self.pairs[p].serving.as_ref().map(|s| s.flops);
-        self.log_pair(now, EventKind::FinetuneStarted, p).flops = flops;
+        self.log_pair_with(now, EventKind::FinetuneStarted, p, None, flops, None)
     }
 
     pub(super) fn finetune_finished(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
         self.metrics.running_finetunes -= 1;
-        self.log_pair(now, EventKind::FinetuneFinished, p);
+        self.log_pair(now, EventKind::FinetuneFinished, p)?;
         let ep = self.pairs[p].open.expect("served pairs have an open episode");
-        self.episodes[ep].finetune_end_s = Some(ns_to_secs(now));
-        self.episodes[ep].upload_start_s = Some(ns_to_secs(now));
+        self.episodes[ep].finetune_end = Some(now);
+        self.episodes[ep].upload_start = Some(now);
         let bytes = self.pairs[p].serving.as_ref().map_or(0, |s| s.upload_bytes);
-        self.log_pair(now, EventKind::UploadStarted, p).bytes = Some(bytes);
+        self.log_pair_with(now, EventKind::UploadStarted, p, Some(bytes), None, None)?;
         self.transfer(now, p, Dir::Up, bytes)
     }
 
@@ -161,31 +164,31 @@ impl Engine<'_> {
         self.service.done(rx);
         let tx_here = self.users[self.pairs[p].tx].present;
         if s.version == self.version(p) && tx_here {
-            let after = self.lab.align_result(s.job)?.after.clone();
+            let a = &self.lab.align_result(s.job)?.after;
+            let (accuracy, mse) = (a.accuracy, a.mse);
             let e = &mut self.episodes[ep];
-            e.aligned_s = Some(ns_to_secs(now));
-            e.recovery_time_s = Some(ns_to_secs(now) - e.onset_s);
-            e.accuracy_after = Some(after.accuracy);
-            e.mse_after = Some(after.mse);
-            e.confidence_after = Some(after.mean_confidence);
+            e.aligned = Some(now);
+            e.after = Some((accuracy, mse, a.mean_confidence));
             let pr = &mut self.pairs[p];
             pr.aligned = Some(s.version);
             pr.aligned_job = Some(s.job);
             if let Some(m) = pr.monitor.as_mut() {
                 m.reset();
             }
-            self.log_pair(now, EventKind::AlignedInstalled, p).detail =
-                Some(format!("accuracy={} mse={}", after.accuracy, after.mse));
+            if self.sink.wants(EventKind::AlignedInstalled) {
+                let detail = format!("accuracy={accuracy} mse={mse}");
+                self.log_pair_with(now, EventKind::AlignedInstalled, p, None, None, Some(&detail))?;
+            }
             self.pairs[p].open = None;
             self.refresh(p, now)?;
             self.decoder_installed(p, now)?;
         } else if !tx_here {
             // TX left while this was served: nobody to align with any more.
-            self.log_pair(now, EventKind::StaleAlignmentDiscarded, p).detail = Some("tx left".into());
+            self.log_pair_with(now, EventKind::StaleAlignmentDiscarded, p, None, None, Some("tx left"))?;
             self.abandon(p, now, "left")?;
         } else {
             // A change arrived while this was served: the decoder is stale.
-            self.log_pair(now, EventKind::StaleAlignmentDiscarded, p);
+            self.log_pair(now, EventKind::StaleAlignmentDiscarded, p)?;
             self.enqueue(now, p)?;
         }
         self.serve(now, rx)

@@ -24,6 +24,11 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// Bytes it holds on the heap (its window).
+    pub fn heap_bytes(&self) -> usize {
+        self.recent.capacity() * std::mem::size_of::<f64>()
+    }
+
     pub fn new(window: usize, threshold: f64) -> Monitor {
         Monitor { window: window.max(1), threshold, recent: VecDeque::with_capacity(window), sum: 0.0 }
     }

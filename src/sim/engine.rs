@@ -20,9 +20,11 @@
 
 use std::collections::HashMap;
 
-use super::core::{ns_to_secs, ComputeQueue, EventQueue, FlowId, NetError, Network, QueueError, SimTime};
+use super::core::{
+    ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
+};
 use super::detect::{DetectionScore, Monitor};
-use super::events::{EventKind, EventRecord};
+use super::events::{EventKind, EventLine, EventSink};
 use super::lab::{Lab, LabError, LinkClass, TxState};
 use super::metrics::Metrics;
 use super::outcome::{aggregate, Cause, EpisodeRecord, PairRecord, RunCounts, RunSummary, TimePoint, UserRecord};
@@ -30,17 +32,19 @@ use super::physical_events::PhysEv;
 use super::physical_output::PhysicalOutput;
 use super::physical_state::PhysState;
 use super::service::ServiceQueues;
-use super::state::{PairState, UserState};
+pub use super::state::StateBytes;
+use super::state::{Episode, PairState, Serving, UserState};
 use super::world::{UserChange, World};
 use crate::scenario::DetectionRule;
 use crate::seed::stream;
 
-/// Everything a run produces.
+/// Everything a run produces (its events went to the run's `EventSink`).
 #[derive(Debug, Clone)]
 pub struct RunOutput {
     pub summary: RunSummary,
-    pub events: Vec<EventRecord>,
     pub timeseries: Vec<TimePoint>,
+    /// The loop's memory per user and per pair.
+    pub state: StateBytes,
     /// Radio, cells and churn records (a cells topology only).
     pub physical: Option<PhysicalOutput>,
 }
@@ -53,6 +57,8 @@ pub enum EngineError {
     Net(#[from] NetError),
     #[error("event queue: {0}")]
     Queue(#[from] QueueError),
+    #[error("cannot write events: {0}")]
+    Events(#[from] std::io::Error),
     /// A signal asked the process to stop (`crate::cancel`).
     #[error("interrupted")]
     Interrupted,
@@ -105,12 +111,16 @@ pub(super) struct Engine<'a> {
     pub lab: &'a mut dyn Lab,
     pub q: EventQueue<Ev>,
     pub net: Network,
+    /// Route 2p is pair p's download (RX to TX), 2p + 1 its upload.
+    pub routes: RouteTable,
     pub users: Vec<UserState>,
     pub pairs: Vec<PairState>,
-    /// The pairs each user takes part in (as TX or RX).
-    pub pairs_of: Vec<Vec<usize>>,
-    pub episodes: Vec<EpisodeRecord>,
-    pub events: Vec<EventRecord>,
+    /// The pairs each user takes part in (as TX or RX), back to back:
+    /// user u's are `pairs_of[pairs_at[u]..pairs_at[u + 1]]` (no vector per user).
+    pub pairs_of: Vec<u32>,
+    pub pairs_at: Vec<u32>,
+    pub episodes: Vec<Episode>,
+    pub sink: &'a mut dyn EventSink,
     pub service: ServiceQueues,
     /// Flows in flight: which pair's transfer, which way.
     pub flows: HashMap<FlowId, (usize, Dir)>,
@@ -120,10 +130,16 @@ pub(super) struct Engine<'a> {
     pub phys: PhysState,
 }
 
-/// Runs the world's network to its horizon. `progress(now_s)` is called
-/// as simulated time advances.
-pub fn run(world: &World, lab: &mut dyn Lab, mut progress: impl FnMut(f64)) -> Result<RunOutput, EngineError> {
-    let mut e = Engine::new(world, lab)?;
+/// Runs the world's network to its horizon, handing every event to
+/// `events` as it happens. `progress(now_s)` is called as simulated time
+/// advances.
+pub fn run(
+    world: &World,
+    lab: &mut dyn Lab,
+    events: &mut dyn EventSink,
+    mut progress: impl FnMut(f64),
+) -> Result<RunOutput, EngineError> {
+    let mut e = Engine::new(world, lab, events)?;
     e.start()?;
     let horizon = world.settings.horizon;
     while let Some((t, _, ev)) = e.q.pop() {
@@ -145,7 +161,7 @@ pub fn run(world: &World, lab: &mut dyn Lab, mut progress: impl FnMut(f64)) -> R
 }
 
 impl<'a> Engine<'a> {
-    fn new(world: &'a World, lab: &'a mut dyn Lab) -> Result<Engine<'a>, EngineError> {
+    fn new(world: &'a World, lab: &'a mut dyn Lab, sink: &'a mut dyn EventSink) -> Result<Engine<'a>, EngineError> {
         let s = &world.settings;
         let net = world.network();
         let users: Vec<UserState> = world
@@ -159,12 +175,10 @@ impl<'a> Engine<'a> {
                 compute: ComputeQueue::new(u.flops_per_s),
             })
             .collect();
-        let mut pairs_of = vec![Vec::new(); users.len()];
-        let mut pairs = Vec::new();
-        for (i, p) in world.pairs.iter().enumerate() {
-            let (down, up) = world.pair_routes(&net, i)?;
-            pairs_of[p.tx].push(i);
-            pairs_of[p.rx].push(i);
+        let (pairs_at, pairs_of) = pairs_by_user(users.len(), world.pairs.iter().map(|p| (p.tx, p.rx)));
+        let mut pairs = Vec::with_capacity(world.pairs.len());
+        let routes = world.route_table(&net)?;
+        for p in &world.pairs {
             let (t, r) = (&world.users[p.tx], &world.users[p.rx]);
             let monitor = match s.detection {
                 DetectionRule::Monitor { window, threshold } => Some(Monitor::new(window, threshold)),
@@ -174,8 +188,6 @@ impl<'a> Engine<'a> {
                 tx: p.tx,
                 rx: p.rx,
                 rate_hz: p.rate_hz,
-                down,
-                up,
                 // Users of one profile hold one jointly trained transceiver.
                 aligned: (t.profile == r.profile).then_some(0),
                 episodes: 0,
@@ -197,11 +209,13 @@ impl<'a> Engine<'a> {
             lab,
             q: EventQueue::new(),
             net,
+            routes,
             users,
             pairs,
             pairs_of,
+            pairs_at,
             episodes: Vec::new(),
-            events: Vec::new(),
+            sink,
             service: ServiceQueues::new(n, s.policy, stream(s.seed, "service-order", &[])),
             flows: HashMap::new(),
             score: DetectionScore::default(),
@@ -211,23 +225,65 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// Records an event.
-    pub fn log(&mut self, t: SimTime, event: EventKind) -> &mut EventRecord {
-        self.events.push(EventRecord::new(t, event));
-        self.events.last_mut().expect("just pushed")
+    /// Records an event of user `user` (if any), with `detail`.
+    pub fn log(
+        &mut self,
+        t: SimTime,
+        event: EventKind,
+        user: Option<usize>,
+        detail: Option<&str>,
+    ) -> Result<(), EngineError> {
+        if self.sink.wants(event) {
+            let line = EventLine {
+                t_s: ns_to_secs(t),
+                event,
+                pair: None,
+                tx: None,
+                rx: None,
+                user: user.map(|u| self.world.users[u].name.as_str()),
+                episode: None,
+                bytes: None,
+                flops: None,
+                detail,
+            };
+            self.sink.write(&line)?;
+        }
+        Ok(())
     }
 
     /// Records an event of pair `p` (its users and open episode).
-    pub fn log_pair(&mut self, t: SimTime, event: EventKind, p: usize) -> &mut EventRecord {
-        let (tx, rx) =
-            (self.world.users[self.pairs[p].tx].name.clone(), self.world.users[self.pairs[p].rx].name.clone());
-        let episode = self.pairs[p].open;
-        let r = self.log(t, event);
-        r.pair = Some(p);
-        r.tx = Some(tx);
-        r.rx = Some(rx);
-        r.episode = episode;
-        r
+    pub fn log_pair(&mut self, t: SimTime, event: EventKind, p: usize) -> Result<(), EngineError> {
+        self.log_pair_with(t, event, p, None, None, None)
+    }
+
+    /// An event of pair `p` with bytes, FLOPs or a detail.
+    pub fn log_pair_with(
+        &mut self,
+        t: SimTime,
+        event: EventKind,
+        p: usize,
+        bytes: Option<u64>,
+        flops: Option<u64>,
+        detail: Option<&str>,
+    ) -> Result<(), EngineError> {
+        if self.sink.wants(event) {
+            let pr = &self.pairs[p];
+            let users = &self.world.users;
+            let line = EventLine {
+                t_s: ns_to_secs(t),
+                event,
+                pair: Some(p),
+                tx: Some(users[pr.tx].name.as_str()),
+                rx: Some(users[pr.rx].name.as_str()),
+                user: None,
+                episode: pr.open,
+                bytes,
+                flops,
+                detail,
+            };
+            self.sink.write(&line)?;
+        }
+        Ok(())
     }
 
     fn start(&mut self) -> Result<(), EngineError> {
@@ -255,6 +311,12 @@ impl<'a> Engine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Links and latency of pair `p`'s route in direction `dir`.
+    pub fn route(&self, p: usize, dir: Dir) -> (&[LinkId], SimTime) {
+        let i = 2 * p + usize::from(dir == Dir::Up);
+        (self.routes.links(i), self.routes.latency_ns(i))
     }
 
     pub fn both_present(&self, p: usize) -> bool {
@@ -293,16 +355,13 @@ impl<'a> Engine<'a> {
             Ev::Change(i) => self.change(now, i),
             Ev::MessageSent(p) => self.message_sent(now, p),
             Ev::MessageReceived { pair, message } => {
-                self.log_pair(now, EventKind::MessageReceived, pair);
+                self.log_pair(now, EventKind::MessageReceived, pair)?;
                 self.observe(now, pair, message)
             }
             Ev::Detect { pair, episode } => self.oracle_detects(now, pair, episode),
             Ev::FlowStart { pair, dir, bytes } => self.flow_start(now, pair, dir, bytes),
             Ev::NetCheck { epoch } => self.net_check(now, epoch),
-            Ev::FinetuneStarted { pair } => {
-                self.finetune_started(now, pair);
-                Ok(())
-            }
+            Ev::FinetuneStarted { pair } => self.finetune_started(now, pair),
             Ev::FinetuneFinished { pair } => self.finetune_finished(now, pair),
             Ev::Sample => {
                 self.metrics.sample(now, self.net.active());
@@ -320,7 +379,27 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Measures the per-user and per-pair state (see `StateBytes`).
+    fn state_bytes(&self) -> StateBytes {
+        use std::mem::size_of;
+        let (n, m) = (self.users.len(), self.pairs.len());
+        let users = self.users.capacity() * size_of::<UserState>()
+            + self.service.bytes()
+            + self.pairs_at.capacity() * size_of::<u32>();
+        let heap = |p: &PairState| {
+            p.monitor.as_ref().map_or(0, Monitor::heap_bytes) + p.serving.as_ref().map_or(0, |_| size_of::<Serving>())
+        };
+        let pairs = self.pairs.capacity() * size_of::<PairState>()
+            + self.pairs.iter().map(heap).sum::<usize>()
+            + self.pairs_of.capacity() * size_of::<u32>()
+            + self.routes.bytes()
+            + self.phys.pair_bytes();
+        let per = |b: usize, k: usize| if k == 0 { 0.0 } else { b as f64 / k as f64 };
+        StateBytes { users: n, pairs: m, per_user: per(users, n), per_pair: per(pairs, m) }
+    }
+
     fn finish(mut self) -> RunOutput {
+        let state = self.state_bytes();
         let s = &self.world.settings;
         self.metrics.integrate(s.horizon.max(self.metrics.last_t()));
         let (evaluations, fine_tunings) = self.lab.counts();
@@ -332,7 +411,8 @@ impl<'a> Engine<'a> {
             events: self.handled,
             detection: self.score,
         };
-        let aggregate = aggregate(&self.episodes, counts);
+        let episodes: Vec<EpisodeRecord> = self.episodes.iter().map(|e| self.record(e)).collect();
+        let aggregate = aggregate(&episodes, counts);
         let physical = self.physical_finish();
         let users = &self.world.users;
         let pairs = self
@@ -344,7 +424,7 @@ impl<'a> Engine<'a> {
                 tx: users[pr.tx].name.clone(),
                 rx: users[pr.rx].name.clone(),
                 rate_hz: pr.rate_hz,
-                hops: pr.up.links.len(),
+                hops: self.routes.links(2 * i + 1).len(),
                 episodes: pr.episodes,
                 aligned_at_end: pr.active && !pr.misaligned,
                 accuracy_end: pr.active.then_some(pr.acc),
@@ -375,12 +455,75 @@ impl<'a> Engine<'a> {
                 })
                 .collect(),
             pairs,
-            episodes: self.episodes,
+            episodes,
             aggregate,
             world: physical.as_ref().map(|p| p.summary.clone()),
         };
-        RunOutput { summary, events: self.events, timeseries: self.metrics.timeseries, physical }
+        RunOutput { summary, timeseries: self.metrics.timeseries, state, physical }
     }
+
+    /// An episode as reported: names and seconds.
+    fn record(&self, e: &Episode) -> EpisodeRecord {
+        let (t, r) = (&self.world.users[self.pairs[e.pair].tx], &self.world.users[self.pairs[e.pair].rx]);
+        let profiles = &self.world.settings.profiles;
+        let s = |t: Option<SimTime>| t.map(ns_to_secs);
+        let onset_s = ns_to_secs(e.onset);
+        EpisodeRecord {
+            pair: e.pair,
+            tx: t.name.clone(),
+            rx: r.name.clone(),
+            tx_profile: profiles[t.profile].name.clone(),
+            rx_profile: profiles[r.profile].name.clone(),
+            episode: e.episode,
+            cause: e.cause,
+            onset_s,
+            detected_s: s(e.detected),
+            download_start_s: s(e.download_start),
+            download_end_s: s(e.download_end),
+            finetune_start_s: s(e.finetune_start),
+            finetune_end_s: s(e.finetune_end),
+            upload_start_s: s(e.upload_start),
+            upload_end_s: s(e.upload_end),
+            aligned_s: s(e.aligned),
+            recovery_time_s: e.aligned.map(|a| ns_to_secs(a) - onset_s),
+            accuracy_before: e.before.0,
+            mse_before: e.before.1,
+            accuracy_after: e.after.map(|a| a.0),
+            mse_after: e.after.map(|a| a.1),
+            confidence_before: e.before.2,
+            confidence_after: e.after.map(|a| a.2),
+            download_bytes: e.download_bytes,
+            upload_bytes: e.upload_bytes,
+            finetune_flops: e.finetune_flops,
+            steps: e.steps,
+            fidelity: self.world.settings.fidelity,
+            job: e.job,
+            restarts: e.restarts,
+            ended_s: s(e.ended),
+        }
+    }
+}
+
+/// Each user's pairs (as TX or RX) in pair order, back to back: returns
+/// (`at`, `of`) with user u's pairs at `of[at[u]..at[u + 1]]`.
+fn pairs_by_user(users: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut at = vec![0u32; users + 1];
+    for (tx, rx) in pairs.clone() {
+        at[tx + 1] += 1;
+        at[rx + 1] += 1;
+    }
+    for u in 0..users {
+        at[u + 1] += at[u];
+    }
+    let mut next = at.clone();
+    let mut of = vec![0u32; at[users] as usize];
+    for (i, (tx, rx)) in pairs.enumerate() {
+        for u in [tx, rx] {
+            of[next[u] as usize] = i as u32;
+            next[u] += 1;
+        }
+    }
+    (at, of)
 }
 
 #[cfg(test)]

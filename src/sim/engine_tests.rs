@@ -4,7 +4,8 @@
 use super::*;
 use crate::align::cost::method_cost;
 use crate::scenario::{parse, Scenario};
-use crate::sim::events::EventKind;
+use crate::sim::events::{EventKind, EventRecord};
+use crate::sim::outcome::RunSummary;
 use crate::sim::synthetic::SyntheticLab;
 use crate::sim::world;
 
@@ -25,9 +26,17 @@ fn scenario(network: &str) -> Scenario {
     parse(&text, std::path::Path::new("test.ron")).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn simulate(sc: &Scenario) -> RunOutput {
+/// A run's output and its events.
+struct Out {
+    summary: RunSummary,
+    events: Vec<EventRecord>,
+}
+
+fn simulate(sc: &Scenario) -> Out {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
-    run(&w, &mut SyntheticLab::new(&w), |_| {}).unwrap()
+    let mut events = Vec::new();
+    let o = run(&w, &mut SyntheticLab::new(&w), &mut events, |_| {}).unwrap();
+    Out { summary: o.summary, events }
 }
 
 const ONE_LINK: &str = r#"
@@ -73,7 +82,7 @@ fn four_tx(order: &str) -> Scenario {
     ))
 }
 
-fn service_order(out: &RunOutput) -> Vec<String> {
+fn service_order(out: &Out) -> Vec<String> {
     let mut v: Vec<(f64, String)> =
         out.summary.episodes.iter().map(|e| (e.download_start_s.unwrap(), e.tx.clone())).collect();
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -156,4 +165,26 @@ fn a_late_joiner_starts_its_episode_when_it_joins() {
     let e = &out.summary.episodes[0];
     assert_eq!((e.cause.as_str(), e.onset_s, e.detected_s), ("join", 20.0, Some(21.0)));
     assert!(out.events.iter().filter(|r| r.event == EventKind::MessageSent).all(|r| r.t_s >= 20.0));
+}
+
+#[test]
+fn pairs_by_user_lists_each_users_pairs_in_pair_order() {
+    let (at, of) = pairs_by_user(4, [(1, 0), (2, 0), (1, 3), (0, 2)].into_iter());
+    let of_user = |u: usize| of[at[u] as usize..at[u + 1] as usize].to_vec();
+    assert_eq!(of_user(0), vec![0, 1, 3]);
+    assert_eq!(of_user(1), vec![0, 2]);
+    assert_eq!(of_user(2), vec![1, 3]);
+    assert_eq!(of_user(3), vec![2]);
+}
+
+#[test]
+fn state_bytes_are_measured_per_user_and_pair() {
+    let sc = four_tx(r#"fifo"#);
+    let w = world::build(&sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
+    let o = run(&w, &mut SyntheticLab::new(&w), &mut crate::sim::events::NoEvents, |_| {}).unwrap();
+    assert_eq!((o.state.users, o.state.pairs), (5, 4));
+    // At least the structs themselves, and far below a kilobyte of overhead.
+    assert!(o.state.per_pair >= std::mem::size_of::<PairState>() as f64, "{:?}", o.state);
+    assert!(o.state.per_user >= std::mem::size_of::<UserState>() as f64, "{:?}", o.state);
+    assert!(o.state.per_pair < 1024.0 && o.state.per_user < 1024.0, "{:?}", o.state);
 }

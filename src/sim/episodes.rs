@@ -6,10 +6,11 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
 
-use super::core::{ns_to_secs, secs_to_ns, SimTime};
-use super::engine::{Engine, EngineError, Ev};
+use super::core::{secs_to_ns, SimTime};
+use super::engine::{Dir, Engine, EngineError, Ev};
 use super::events::EventKind;
-use super::outcome::{Cause, EpisodeRecord};
+use super::outcome::Cause;
+use super::state::Episode;
 use super::world::UserChange;
 use crate::scenario::DetectionRule;
 
@@ -19,12 +20,10 @@ impl Engine<'_> {
             return Ok(());
         }
         self.users[u].present = true;
-        let name = self.world.users[u].name.clone();
         let at = self.serving_station(u).map(|k| format!("at {k}"));
-        let r = self.log(now, EventKind::UserJoined);
-        r.user = Some(name);
-        r.detail = at;
-        for p in self.pairs_of[u].clone() {
+        self.log(now, EventKind::UserJoined, Some(u), at.as_deref())?;
+        for k in self.pairs_at[u]..self.pairs_at[u + 1] {
+            let p = self.pairs_of[k as usize] as usize;
             if self.both_present(p) {
                 self.activate(p, now, Cause::Join)?;
             }
@@ -51,11 +50,9 @@ impl Engine<'_> {
         };
         self.users[u].version += 1;
         self.forget_decoders(u);
-        let name = self.world.users[u].name.clone();
-        let r = self.log(now, kind);
-        r.user = Some(name);
-        r.detail = Some(detail);
-        for p in self.pairs_of[u].clone() {
+        self.log(now, kind, Some(u), Some(&detail))?;
+        for k in self.pairs_at[u]..self.pairs_at[u + 1] {
+            let p = self.pairs_of[k as usize] as usize;
             if !self.pairs[p].active || self.pairs[p].tx != u {
                 continue;
             }
@@ -120,53 +117,41 @@ impl Engine<'_> {
             return Ok(());
         }
         let message = self.pairs[p].rng.random_range(0..self.world.settings.messages);
-        self.log_pair(now, EventKind::MessageSent, p);
-        self.q.push(now + self.pairs[p].up.latency_ns, Ev::MessageReceived { pair: p, message })?;
+        self.log_pair(now, EventKind::MessageSent, p)?;
+        self.q.push(now + self.route(p, Dir::Up).1, Ev::MessageReceived { pair: p, message })?;
         self.schedule_message(p, now)
     }
 
     /// Opens an episode of an active pair whose metrics are up to date.
     pub(super) fn open_episode(&mut self, p: usize, now: SimTime, cause: Cause) -> Result<(), EngineError> {
         let pr = &self.pairs[p];
-        let (t, r) = (&self.world.users[pr.tx], &self.world.users[pr.rx]);
-        let names = &self.world.settings.profiles;
         let ep = self.episodes.len();
-        self.episodes.push(EpisodeRecord {
+        self.episodes.push(Episode {
             pair: p,
-            tx: t.name.clone(),
-            rx: r.name.clone(),
-            tx_profile: names[t.profile].name.clone(),
-            rx_profile: names[r.profile].name.clone(),
             episode: pr.episodes,
             cause,
-            onset_s: ns_to_secs(now),
-            detected_s: None,
-            download_start_s: None,
-            download_end_s: None,
-            finetune_start_s: None,
-            finetune_end_s: None,
-            upload_start_s: None,
-            upload_end_s: None,
-            aligned_s: None,
-            recovery_time_s: None,
-            accuracy_before: pr.acc,
-            mse_before: pr.mse,
-            accuracy_after: None,
-            mse_after: None,
-            confidence_before: pr.confidence,
-            confidence_after: None,
+            onset: now,
+            detected: None,
+            download_start: None,
+            download_end: None,
+            finetune_start: None,
+            finetune_end: None,
+            upload_start: None,
+            upload_end: None,
+            aligned: None,
+            before: (pr.acc, pr.mse, pr.confidence),
+            after: None,
             download_bytes: 0,
             upload_bytes: 0,
             finetune_flops: 0,
             steps: 0,
-            fidelity: self.world.settings.fidelity,
             job: None,
             restarts: 0,
-            ended_s: None,
+            ended: None,
         });
         self.pairs[p].open = Some(ep);
         self.pairs[p].episodes += 1;
-        self.log_pair(now, EventKind::MisalignmentOnset, p).detail = Some(cause.as_str().into());
+        self.log_pair_with(now, EventKind::MisalignmentOnset, p, None, None, Some(cause.as_str()))?;
         if let DetectionRule::Oracle { delay_s } = self.world.settings.detection {
             self.q.push(now + secs_to_ns(delay_s), Ev::Detect { pair: p, episode: ep })?;
         }
@@ -175,7 +160,7 @@ impl Engine<'_> {
 
     /// The oracle's delay has passed for an episode that may since have ended.
     pub(super) fn oracle_detects(&mut self, now: SimTime, p: usize, episode: usize) -> Result<(), EngineError> {
-        if self.pairs[p].open == Some(episode) && self.episodes[episode].detected_s.is_none() {
+        if self.pairs[p].open == Some(episode) && self.episodes[episode].detected.is_none() {
             self.score.declared(!self.truly_aligned(p));
             self.detected(now, p, episode)?;
         }
@@ -190,7 +175,7 @@ impl Engine<'_> {
         }
         let conf = self.current_confidence(p, message)?;
         let declared = self.pairs[p].monitor.as_mut().is_some_and(|m| m.observe(conf));
-        let busy = self.pairs[p].open.is_some_and(|ep| self.episodes[ep].detected_s.is_some());
+        let busy = self.pairs[p].open.is_some_and(|ep| self.episodes[ep].detected.is_some());
         if !declared || busy {
             return Ok(());
         }
@@ -210,8 +195,8 @@ impl Engine<'_> {
     }
 
     fn detected(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(), EngineError> {
-        self.episodes[ep].detected_s = Some(ns_to_secs(now));
-        self.log_pair(now, EventKind::MisalignmentDetected, p);
+        self.episodes[ep].detected = Some(now);
+        self.log_pair(now, EventKind::MisalignmentDetected, p)?;
         self.enqueue(now, p)
     }
 }

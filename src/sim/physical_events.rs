@@ -87,11 +87,7 @@ impl Engine<'_> {
             PhysEv::Compute(i) => {
                 let (_, u, flops) = self.world.churn.compute[i];
                 self.users[u].compute.set_flops_per_s(flops);
-                let name = self.world.users[u].name.clone();
-                let r = self.log(now, EventKind::ComputeChanged);
-                r.user = Some(name);
-                r.detail = Some(format!("flops_per_s={flops}"));
-                Ok(())
+                self.log(now, EventKind::ComputeChanged, Some(u), Some(&format!("flops_per_s={flops}")))
             }
         }
     }
@@ -181,10 +177,10 @@ impl Engine<'_> {
                 if let Some(rs) = self.phys.radio.as_mut() {
                     rs.epsilon_changes += 1;
                 }
-                let name = self.world.users[u].name.clone();
-                let r = self.log(now, EventKind::ChannelChanged);
-                r.user = Some(name);
-                r.detail = Some(format!("epsilon={bin} snr_db={:.2} (radio)", m.snr_db));
+                if self.sink.wants(EventKind::ChannelChanged) {
+                    let detail = format!("epsilon={bin} snr_db={:.2} (radio)", m.snr_db);
+                    self.log(now, EventKind::ChannelChanged, Some(u), Some(&detail))?;
+                }
             }
             if let Some((from, to)) = m.handover {
                 self.handover(now, u, from, to)?;
@@ -205,7 +201,8 @@ impl Engine<'_> {
     /// link that drifted beyond the tolerance opens a `channel` episode, one
     /// whose channel came back before it was served ends.
     fn channel_moved(&mut self, now: SimTime, u: usize) -> Result<(), EngineError> {
-        for p in self.pairs_of[u].clone() {
+        for k in self.pairs_at[u]..self.pairs_at[u + 1] {
+            let p = self.pairs_of[k as usize] as usize;
             if self.pairs[p].tx != u || !self.pairs[p].active {
                 continue;
             }
@@ -250,10 +247,7 @@ impl Engine<'_> {
         rs.tally[to].handovers_in += 1;
         rs.handovers_to_cached += cached as usize;
         rs.handovers.push(rec);
-        let name = self.world.users[u].name.clone();
-        let r = self.log(now, EventKind::Handover);
-        r.user = Some(name);
-        r.detail = Some(detail);
+        self.log(now, EventKind::Handover, Some(u), Some(&detail))?;
         if let Some(p) = old {
             self.deactivate(p, now, "handover")?;
         }
@@ -276,9 +270,9 @@ impl Engine<'_> {
         if let Some(rs) = self.phys.radio.as_mut() {
             rs.leaves += 1;
         }
-        let name = self.world.users[u].name.clone();
-        self.log(now, EventKind::UserLeft).user = Some(name);
-        for p in self.pairs_of[u].clone() {
+        self.log(now, EventKind::UserLeft, Some(u), None)?;
+        for k in self.pairs_at[u]..self.pairs_at[u + 1] {
+            let p = self.pairs_of[k as usize] as usize;
             self.deactivate(p, now, "left")?;
         }
         Ok(())
@@ -318,7 +312,7 @@ impl Engine<'_> {
             if let Some(k) = self.station_index(self.pairs[p].rx) {
                 let tx = self.pairs[p].tx;
                 let evicted = self.phys.radio.as_mut().map(|rs| rs.caches[k].park(tx)).unwrap_or_default();
-                self.evict(now, k, evicted);
+                self.evict(now, k, evicted)?;
             }
         }
         Ok(())
@@ -336,25 +330,24 @@ impl Engine<'_> {
     }
 
     /// Station `k` dropped the idle decoders of `users`.
-    fn evict(&mut self, now: SimTime, k: usize, users: Vec<usize>) {
-        let Some(ph) = &self.world.physical else { return };
+    fn evict(&mut self, now: SimTime, k: usize, users: Vec<usize>) -> Result<(), EngineError> {
+        let Some(ph) = &self.world.physical else { return Ok(()) };
         for e in users {
             let Some(q) = self.phys.radio.as_ref().and_then(|rs| rs.pair_to[e][k]) else { continue };
             self.pairs[q].aligned = None;
             self.pairs[q].aligned_job = None;
-            let (user, station) = (self.world.users[e].name.clone(), self.world.users[ph.stations[k]].name.clone());
-            let r = self.log(now, EventKind::DecoderEvicted);
-            r.user = Some(user);
-            r.detail = Some(format!("at {station}"));
+            let detail = format!("at {}", self.world.users[ph.stations[k]].name);
+            self.log(now, EventKind::DecoderEvicted, Some(e), Some(&detail))?;
         }
+        Ok(())
     }
 
     /// Ends pair `p`'s open episode unaligned.
     pub(super) fn abandon(&mut self, p: usize, now: SimTime, why: &str) -> Result<(), EngineError> {
         let Some(ep) = self.pairs[p].open else { return Ok(()) };
-        self.episodes[ep].ended_s = Some(ns_to_secs(now));
+        self.episodes[ep].ended = Some(now);
         self.service.remove(self.pairs[p].rx, p);
-        self.log_pair(now, EventKind::EpisodeAbandoned, p).detail = Some(why.to_string());
+        self.log_pair_with(now, EventKind::EpisodeAbandoned, p, None, None, Some(why))?;
         self.pairs[p].open = None;
         Ok(())
     }
@@ -379,7 +372,7 @@ impl Engine<'_> {
             }
             None => Vec::new(),
         };
-        self.evict(now, k, evicted);
+        self.evict(now, k, evicted)?;
         self.settle_drift(p, now)
     }
 
@@ -475,9 +468,10 @@ impl Engine<'_> {
         let users = &self.users;
         let episodes_open: Vec<bool> = (0..users.len())
             .map(|u| {
-                self.pairs_of[u]
-                    .iter()
-                    .any(|&p| self.pairs[p].tx == u && self.pairs[p].active && self.pairs[p].open.is_some())
+                self.pairs_of[self.pairs_at[u] as usize..self.pairs_at[u + 1] as usize].iter().any(|&p| {
+                    let pr = &self.pairs[p as usize];
+                    pr.tx == u && pr.active && pr.open.is_some()
+                })
             })
             .collect();
         let Some(rs) = self.phys.radio.as_mut() else { return };

@@ -142,4 +142,11 @@ impl PhysState {
     pub fn drifted(&self, p: usize) -> bool {
         self.drifted[p]
     }
+
+    /// Bytes of the per-pair vectors (chain, drift, reference).
+    pub fn pair_bytes(&self) -> usize {
+        self.chain.capacity()
+            + self.drifted.capacity()
+            + self.reference.capacity() * std::mem::size_of::<Option<(Option<usize>, f64)>>()
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::scenario::{parse, Scenario};
 use crate::sim::engine::{run, RunOutput};
-use crate::sim::events::EventKind;
+use crate::sim::events::{EventKind, EventRecord};
 use crate::sim::physical::bins::Bins;
 use crate::sim::physical::radio::{epsilon_index, Modulation, PathLoss};
 use crate::sim::synthetic::SyntheticLab;
@@ -43,9 +43,24 @@ fn scenario(ue_profile: &str, cache: usize, ue: &str, extra: &str) -> Scenario {
     parse(&text, std::path::Path::new("cells.ron")).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn simulate(sc: &Scenario) -> RunOutput {
+/// A run's output and its events.
+struct Out {
+    run: RunOutput,
+    events: Vec<EventRecord>,
+}
+
+impl std::ops::Deref for Out {
+    type Target = RunOutput;
+    fn deref(&self) -> &RunOutput {
+        &self.run
+    }
+}
+
+fn simulate(sc: &Scenario) -> Out {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
-    run(&w, &mut SyntheticLab::new(&w), |_| {}).unwrap()
+    let mut events = Vec::new();
+    let run = run(&w, &mut SyntheticLab::new(&w), &mut events, |_| {}).unwrap();
+    Out { run, events }
 }
 
 /// (cause, rx) of every episode, in order.
@@ -53,7 +68,7 @@ fn episodes(out: &RunOutput) -> Vec<(String, String)> {
     out.summary.episodes.iter().map(|e| (e.cause.as_str().to_string(), e.rx.clone())).collect()
 }
 
-fn count(out: &RunOutput, k: EventKind) -> usize {
+fn count(out: &Out, k: EventKind) -> usize {
     out.events.iter().filter(|e| e.event == k).count()
 }
 

@@ -30,6 +30,13 @@ impl ServiceQueues {
         ServiceQueues { policy, waiting: vec![Vec::new(); users], in_service: vec![0; users], seq: 0, rng }
     }
 
+    /// Bytes held, all per user: the queues (headers and contents) and the counts.
+    pub fn bytes(&self) -> usize {
+        let queue =
+            |w: &Vec<Request>| std::mem::size_of::<Vec<Request>>() + w.capacity() * std::mem::size_of::<Request>();
+        self.waiting.iter().map(queue).sum::<usize>() + self.in_service.capacity() * std::mem::size_of::<usize>()
+    }
+
     /// `pair` asks `rx` for an alignment at `now`.
     pub fn push(&mut self, rx: usize, now: SimTime, pair: usize) {
         self.waiting[rx].push((now, self.seq, pair));

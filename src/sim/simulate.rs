@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::engine::{run, EngineError, RunOutput};
+use super::events::EventSink;
 use super::lab::{JobContext, LabError, TorchLab};
 use super::world;
 use crate::scenario::Scenario;
@@ -30,16 +31,18 @@ pub struct SimPaths {
     pub cache_dir: Option<PathBuf>,
 }
 
+/// Runs `sc`; its events go to `events` as they happen.
 pub fn simulate(
     sc: &Scenario,
     paths: &SimPaths,
     threads: usize,
+    events: &mut dyn EventSink,
     progress: impl FnMut(f64),
 ) -> Result<RunOutput, SimError> {
     let w = world::build(sc).map_err(|(field, msg)| SimError::Invalid { field, msg })?;
     check_checkpoints(sc, &w, &paths.models_dir)?;
     let mut lab = TorchLab::new(job_context(sc, paths), threads)?;
-    Ok(run(&w, &mut lab, progress)?)
+    Ok(run(&w, &mut lab, events, progress)?)
 }
 
 /// What the scenario's LibTorch jobs need (a lab may serve several runs

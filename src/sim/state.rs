@@ -2,8 +2,9 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::core::{ComputeQueue, Route};
+use super::core::{ComputeQueue, SimTime};
 use super::detect::Monitor;
+use super::outcome::Cause;
 
 pub(super) struct UserState {
     pub present: bool,
@@ -32,15 +33,14 @@ pub(super) struct PairState {
     pub tx: usize,
     pub rx: usize,
     pub rate_hz: f64,
-    pub down: Route,
-    pub up: Route,
     /// TX's version when last aligned.
     pub aligned: Option<u64>,
     /// Episodes so far.
     pub episodes: usize,
     pub aligned_job: Option<usize>,
     pub open: Option<usize>,
-    pub serving: Option<Serving>,
+    /// Boxed: most pairs are not being served, and a pair stays small.
+    pub serving: Option<Box<Serving>>,
     pub monitor: Option<Monitor>,
     /// Message times and test messages.
     pub rng: ChaCha8Rng,
@@ -50,4 +50,48 @@ pub(super) struct PairState {
     pub mse: f64,
     pub confidence: f64,
     pub misaligned: bool,
+}
+
+/// A misalignment episode as the loop keeps it: indices and ns, no names.
+/// `outcome::EpisodeRecord` (names, seconds) is made from it at the end.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Episode {
+    pub pair: usize,
+    /// 0, 1, ... per pair.
+    pub episode: usize,
+    pub cause: Cause,
+    pub onset: SimTime,
+    pub detected: Option<SimTime>,
+    pub download_start: Option<SimTime>,
+    pub download_end: Option<SimTime>,
+    pub finetune_start: Option<SimTime>,
+    pub finetune_end: Option<SimTime>,
+    pub upload_start: Option<SimTime>,
+    pub upload_end: Option<SimTime>,
+    pub aligned: Option<SimTime>,
+    /// (accuracy, MSE, mean confidence) of the link before, and after once aligned.
+    pub before: (f64, f64, f64),
+    pub after: Option<(f64, f64, f64)>,
+    pub download_bytes: u64,
+    pub upload_bytes: u64,
+    pub finetune_flops: u64,
+    pub steps: usize,
+    pub job: Option<usize>,
+    pub restarts: usize,
+    /// Ended unaligned (the pair stopped talking, or its channel came back).
+    pub ended: Option<SimTime>,
+}
+
+/// What the loop's state costs, measured at the end of a run from the
+/// structures' sizes and heap capacities: per user (its `UserState`, its
+/// service queue, its index into `pairs_of`) and per pair (its `PairState`
+/// with the monitor's window and any alignment being served, its two
+/// entries in `pairs_of`, its two routes, its physical-world flags). Shared structures (the network's
+/// links and flows, the event queue, the episodes) are not in either.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StateBytes {
+    pub users: usize,
+    pub pairs: usize,
+    pub per_user: f64,
+    pub per_pair: f64,
 }

@@ -12,7 +12,7 @@ use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
 use super::core::{
-    connected, edge, generate, secs_to_ns, EdgeParams, LinkSpec, NetError, Network, Route, SimTime, TopologyKind,
+    components, edge, generate, secs_to_ns, EdgeParams, LinkSpec, NetError, Network, RouteTable, SimTime, TopologyKind,
 };
 use super::lab::AlignJob;
 use super::physical_world::{build_cells, check_pairs, resolve_churn, Churn, PhysicalWorld};
@@ -126,13 +126,25 @@ impl World {
         Network::new(self.nodes, &self.links).expect("links were validated when the world was built")
     }
 
-    /// Pair `p`'s download (RX -> TX) and upload (TX -> RX) routes: the
-    /// lowest-latency routes, or a cells topology's radio routes.
-    pub fn pair_routes(&self, net: &Network, p: usize) -> Result<(Route, Route), NetError> {
-        let pr = &self.pairs[p];
+    /// Every pair's routes: route 2p is pair p's download (RX -> TX), 2p + 1
+    /// its upload (TX -> RX). The lowest-latency routes (one shortest-path
+    /// tree per source), or a cells topology's radio routes.
+    pub fn route_table(&self, net: &Network) -> Result<RouteTable, NetError> {
         match &self.physical {
-            Some(ph) => ph.routes(net, pr.tx, pr.rx),
-            None => Ok((net.route(pr.rx, pr.tx)?, net.route(pr.tx, pr.rx)?)),
+            Some(ph) => {
+                let mut table = RouteTable::default();
+                for pr in &self.pairs {
+                    let (down, up) = ph.routes(net, pr.tx, pr.rx)?;
+                    table.push(&down);
+                    table.push(&up);
+                }
+                Ok(table)
+            }
+            None => {
+                let requests: Vec<(usize, usize)> =
+                    self.pairs.iter().flat_map(|p| [(p.rx, p.tx), (p.tx, p.rx)]).collect();
+                net.graph().route_table(&requests)
+            }
         }
     }
 
@@ -142,10 +154,6 @@ impl World {
             return (0..self.users.len()).collect();
         }
         self.users.iter().enumerate().filter(|(_, u)| u.name == sel || u.group == sel).map(|(i, _)| i).collect()
-    }
-
-    fn find(&self, name: &str) -> Option<usize> {
-        self.users.iter().position(|u| u.name == name)
     }
 }
 
@@ -225,11 +233,11 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     };
     let n = world.users.len();
 
-    // Topology.
-    let idx = |field: String, name: &str, w: &World| w.find(name).ok_or((field, format!("no user named {name:?}")));
+    // Topology. `seen` indexes users by name.
+    let idx = |field: String, name: &str| seen.get(name).copied().ok_or((field, format!("no user named {name:?}")));
     let kind = match &net.topology.kind {
         TopologyShape::Star { center, .. } => {
-            TopologyKind::Star { center: idx("network.topology.kind.center".into(), center, &world)? }
+            TopologyKind::Star { center: idx("network.topology.kind.center".into(), center)? }
         }
         TopologyShape::Complete => TopologyKind::Complete,
         TopologyShape::RandomGeometric { radius } => TopologyKind::RandomGeometric { radius: *radius },
@@ -237,8 +245,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         TopologyShape::Explicit { edges } => {
             let mut v = Vec::new();
             for (i, e) in edges.iter().enumerate() {
-                let a = idx(format!("network.topology.kind.edges[{i}].a"), &e.a, &world)?;
-                let b = idx(format!("network.topology.kind.edges[{i}].b"), &e.b, &world)?;
+                let a = idx(format!("network.topology.kind.edges[{i}].a"), &e.a)?;
+                let b = idx(format!("network.topology.kind.edges[{i}].b"), &e.b)?;
                 if a == b {
                     return Err((
                         format!("network.topology.kind.edges[{i}]"),
@@ -288,9 +296,19 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
     Network::new(world.nodes, &world.links).map_err(|e| ("network.topology".into(), e.to_string()))?;
 
     // Traffic: pairs in a deterministic order; a pair named twice adds rates.
+    // Connectivity and neighbours are computed once, not per pair.
     let mut pairs: BTreeMap<(usize, usize), f64> = BTreeMap::new();
-    let adjacent =
-        |a: usize, b: usize, w: &World| w.links.iter().any(|l| (l.a == a && l.b == b) || (l.a == b && l.b == a));
+    let component = components(world.nodes, &world.links);
+    let mut neighbours = vec![Vec::new(); world.nodes];
+    for l in &world.links {
+        neighbours[l.a].push(l.b);
+        neighbours[l.b].push(l.a);
+    }
+    for v in &mut neighbours {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let mut in_to = vec![false; n];
     for (i, t) in net.traffic.iter().enumerate() {
         let at = format!("network.traffic[{i}]");
         let from = world.select(&t.from);
@@ -301,9 +319,16 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         if to.is_empty() {
             return Err((format!("{at}.to"), format!("no user or group named {:?}", t.to)));
         }
+        for &b in &to {
+            in_to[b] = true;
+        }
         for &a in &from {
-            let dests: Vec<usize> =
-                to.iter().copied().filter(|&b| b != a && (!t.neighbours_only || adjacent(a, b, &world))).collect();
+            // `to` is in ascending order, and so are the neighbour lists.
+            let dests: Vec<usize> = if t.neighbours_only {
+                neighbours[a].iter().copied().filter(|&b| b < n && b != a && in_to[b]).collect()
+            } else {
+                to.iter().copied().filter(|&b| b != a).collect()
+            };
             let rate = match t.per {
                 RatePer::Pair => t.rate_hz,
                 RatePer::User => t.rate_hz / dests.len().max(1) as f64,
@@ -319,7 +344,7 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                     ));
                 }
                 // Every user of a cells topology reaches every station by radio.
-                if world.physical.is_none() && !connected(world.nodes, &world.links, a, b) {
+                if world.physical.is_none() && component[a] != component[b] {
                     return Err((
                         at,
                         format!(
@@ -330,6 +355,9 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
                 }
                 *pairs.entry((a, b)).or_insert(0.0) += rate;
             }
+        }
+        for &b in &to {
+            in_to[b] = false;
         }
     }
     if pairs.is_empty() {

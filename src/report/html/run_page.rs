@@ -196,7 +196,10 @@ pub fn write_run_report(dir: &Path) -> Result<PathBuf, ReportError> {
     page.table(&headers, &cells);
 
     page.section("files", "Files");
-    page.files(&raw_files(world));
+    // events.jsonl is absent after `slfsim run --events none`.
+    let files: Vec<(String, String)> =
+        raw_files(world).into_iter().filter(|(n, _)| n != "events.jsonl" || dir.join(n).exists()).collect();
+    page.files(&files);
     let path = dir.join("report.html");
     write_atomic(&path, page.finish().as_bytes())?;
     Ok(path)

@@ -41,6 +41,7 @@ fn run_folder(dir: &Path, name: &str) {
     for stem in ["recovery_cdf", "timeline", "network"] {
         recovery_cdf(&dir.join(stem), &format!("{name}: plot"), &[("a".into(), vec![1.0, 2.0])]).unwrap();
     }
+    fs::write(dir.join("events.jsonl"), "").unwrap();
     // A tampered plot is not inlined.
     fs::write(dir.join("phases.svg"), "<svg width=\"9\" onload=\"alert(1)\"></svg>").unwrap();
 }
@@ -84,6 +85,11 @@ fn run_page_escapes_names_and_inlines_plots() {
     // Same files, same page.
     write_report(dir.path()).unwrap();
     assert_eq!(fs::read_to_string(&path).unwrap(), html);
+    // After `slfsim run --events none` there is no events.jsonl to link.
+    fs::remove_file(dir.path().join("events.jsonl")).unwrap();
+    let (_, p) = write_report(dir.path()).unwrap();
+    let no_events = fs::read_to_string(&p).unwrap();
+    assert!(!no_events.contains("events.jsonl") && no_events.contains("<a href=\"pairs.csv\">"));
 }
 
 fn page_hash() -> String {

@@ -89,4 +89,50 @@ mod tests {
         let l = [LinkId(0)];
         assert_eq!(max_min_rates(&[3.0], &[&[], &l]), vec![f64::INFINITY, 3.0]);
     }
+
+    use proptest::prelude::*;
+
+    /// Capacities with many ties (to exercise the lowest-id tie-break) and
+    /// routes of 1 to 4 distinct links among 2 to 10.
+    fn instance() -> impl Strategy<Value = (Vec<f64>, Vec<Vec<LinkId>>)> {
+        (2usize..10).prop_flat_map(|n| {
+            let cap = prop_oneof![Just(1e6), Just(3e6), (1u32..40).prop_map(|c| c as f64 * 0.7e6)];
+            let route = proptest::collection::btree_set(0..n, 0..4)
+                .prop_map(|s| s.into_iter().map(LinkId).collect::<Vec<_>>())
+                .prop_shuffle();
+            (proptest::collection::vec(cap, n), proptest::collection::vec(route, 0..20))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The claim `sharing` rests on: progressive filling restricted to
+        /// a connected component of the flow-link graph gives, bit for bit,
+        /// the rates of the filling over all flows.
+        #[test]
+        fn components_fill_like_the_whole_network((capacity, routes) in instance()) {
+            let all: Vec<&[LinkId]> = routes.iter().map(|r| r.as_slice()).collect();
+            let global = max_min_rates(&capacity, &all);
+            // Components: flows joined through a shared link.
+            let mut uf = petgraph::unionfind::UnionFind::<usize>::new(routes.len() + capacity.len());
+            for (i, r) in routes.iter().enumerate() {
+                for l in r {
+                    uf.union(i, routes.len() + l.0);
+                }
+            }
+            let labels = uf.into_labeling();
+            let mut seen = std::collections::BTreeSet::new();
+            for i in 0..routes.len() {
+                if !seen.insert(labels[i]) {
+                    continue;
+                }
+                let members: Vec<usize> = (0..routes.len()).filter(|&j| labels[j] == labels[i]).collect();
+                let sub: Vec<&[LinkId]> = members.iter().map(|&j| all[j]).collect();
+                let rates = max_min_rates(&capacity, &sub);
+                for (&j, r) in members.iter().zip(rates) {
+                    prop_assert_eq!(r.to_bits(), global[j].to_bits(), "flow {}", j);
+                }
+            }
+        }
+    }
 }

@@ -99,11 +99,17 @@ impl Graph {
 
     /// Sets a link's rate (finite and > 0).
     pub(super) fn set_rate(&mut self, id: LinkId, rate_bps: f64) -> Result<(), NetError> {
+        self.check_rate(id, rate_bps)?;
+        self.links[id.0].rate_bps = rate_bps;
+        Ok(())
+    }
+
+    /// Why `set_rate(id, rate_bps)` would fail, if it would.
+    pub(super) fn check_rate(&self, id: LinkId, rate_bps: f64) -> Result<(), NetError> {
         if !rate_bps.is_finite() || rate_bps <= 0.0 {
             return Err(NetError::InvalidRate { spec: id.0 / 2, rate: rate_bps });
         }
-        self.links.get_mut(id.0).ok_or(NetError::UnknownLink(id))?.rate_bps = rate_bps;
-        Ok(())
+        self.links.get(id.0).map(drop).ok_or(NetError::UnknownLink(id))
     }
 }
 

@@ -1,20 +1,24 @@
-//! Flows on a directed graph of links, sharing bandwidth max-min fairly.
+//! Flows on a directed graph of links, sharing bandwidth max-min fairly,
+//! updated incrementally.
 //!
 //! See `NETWORK.md` beside this file for the model and the hand-computed
-//! test cases. In short: every arrival (`activate`) or departure (`complete`)
-//! first advances all flows' progress at their old rates, then recomputes all
-//! rates (`fair_share::max_min_rates`) and each flow's predicted finish time,
-//! and bumps `epoch()` so the caller can drop completion events computed
-//! earlier. Routes come from `routing`.
-
-use std::collections::BTreeMap;
+//! test cases. Every arrival (`activate`) or departure (`complete`) changes
+//! the rates of the flows connected to it through shared links only
+//! (`sharing`: same rates, bit for bit, as progressive filling over all
+//! flows), and moves only the virtual clocks of the rate groups whose rate
+//! changed (`clocks`); `epoch()` is bumped so the caller can drop completion
+//! events computed earlier. Predicted finish times agree with the reference
+//! (`reference::ReferenceNetwork`, which recomputes everything at every
+//! change) to the ns, or within 1 ns where float rounding of the lazily
+//! accounted remaining bits differs (proptest in `network_tests.rs`).
 
 use serde::{Deserialize, Serialize};
 
+use super::clocks::{Clocks, NONE};
 use super::error::NetError;
-use super::fair_share::max_min_rates;
 use super::links::{Graph, Link, LinkId, LinkSpec, Route};
-use super::time::{ns_ceil, SimTime, NS_PER_SEC};
+use super::sharing::{Member, Sharing};
+use super::time::SimTime;
 
 /// Remaining work below this many bits is floating-point residue: the flow is done.
 /// (Flows carry whole bytes, so real work left is never a fraction of a bit
@@ -36,34 +40,77 @@ pub struct FlowDone {
     pub finished: SimTime,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Flow {
-    links: Vec<LinkId>,
+    id: u64,
+    links: Box<[LinkId]>,
     bytes: u64,
     started: SimTime,
-    /// Bits still to send as of `Network::updated`.
-    remaining_bits: f64,
-    /// Current rate in bit/s; +inf for a flow with an empty route.
-    rate: f64,
-    /// Predicted finish time under the current rates.
-    finish: SimTime,
+    /// Its class (flows with the same shared links); NONE: it shares no link.
+    class: u32,
+    /// Its slowest private link: (capacity, link id); (+inf, NONE) if none.
+    cap: f64,
+    cap_link: u32,
+    group: u32,
+    v_end: f64,
+    /// In a group of its own, at its cap.
+    capped: bool,
+    mark: u32,
+}
+
+impl Flow {
+    fn member(&self, slot: u32) -> Member {
+        (self.cap.to_bits(), self.cap_link, self.id, slot)
+    }
 }
 
 /// Links, routing and the flows currently sharing them.
 #[derive(Debug, Clone)]
 pub struct Network {
     graph: Graph,
-    /// BTreeMap so every iteration (and thus every float sum) runs in FlowId order.
-    flows: BTreeMap<FlowId, Flow>,
+    capacity: Vec<f64>,
+    /// Flows on each link, and the slot of the flow when there is one.
+    count: Vec<u32>,
+    sole: Vec<u32>,
+    flows: Vec<Flow>,
+    free: Vec<u32>,
+    /// Slot of each FlowId (NONE once finished).
+    slot_of: Vec<u32>,
+    active: usize,
+    sharing: Sharing,
+    clocks: Clocks,
     next_flow: u64,
-    /// Time up to which `remaining_bits` are accounted.
+    /// Time of the last change or `advance_to`.
     updated: SimTime,
     epoch: u64,
+    mark: u32,
+    /// Scratch: classes to refill, flows to reclassify.
+    dirty: Vec<u32>,
+    moved: Vec<u32>,
 }
 
 impl Network {
     pub fn new(n_nodes: usize, specs: &[LinkSpec]) -> Result<Network, NetError> {
-        Ok(Network { graph: Graph::new(n_nodes, specs)?, flows: BTreeMap::new(), next_flow: 0, updated: 0, epoch: 0 })
+        let graph = Graph::new(n_nodes, specs)?;
+        let n = graph.links().len();
+        Ok(Network {
+            capacity: graph.links().iter().map(|l| l.rate_bps).collect(),
+            graph,
+            count: vec![0; n],
+            sole: vec![NONE; n],
+            flows: Vec::new(),
+            free: Vec::new(),
+            slot_of: Vec::new(),
+            active: 0,
+            sharing: Sharing::new(n),
+            clocks: Clocks::default(),
+            next_flow: 0,
+            updated: 0,
+            epoch: 0,
+            mark: 0,
+            dirty: Vec::new(),
+            moved: Vec::new(),
+        })
     }
 
     pub fn n_nodes(&self) -> usize {
@@ -78,6 +125,11 @@ impl Network {
         self.graph.link(id)
     }
 
+    /// The graph the flows run on (for routing).
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
     /// Shortest path by total latency (see `routing`).
     pub fn route(&self, src: usize, dst: usize) -> Result<Route, NetError> {
         self.graph.route(src, dst)
@@ -87,7 +139,7 @@ impl Network {
     /// bandwidth from `now` on; add the route latency before calling to model
     /// propagation). A zero-byte flow, or one with no links, completes at
     /// `now`: `next_completion` returns it at once and the caller still calls
-    /// `complete` for it. Recomputes all rates and bumps the epoch.
+    /// `complete` for it. Updates the rates it affects and bumps the epoch.
     pub fn activate(&mut self, now: SimTime, links: &[LinkId], bytes: u64) -> Result<FlowId, NetError> {
         for (i, &l) in links.iter().enumerate() {
             if l.0 >= self.graph.links().len() {
@@ -99,53 +151,75 @@ impl Network {
             }
         }
         self.advance_to(now)?;
-        let id = FlowId(self.next_flow);
+        let id = self.next_flow;
         self.next_flow += 1;
-        self.flows.insert(
-            id,
-            Flow {
-                links: links.to_vec(),
-                bytes,
-                started: now,
-                // No link to cross: delivered at once (rate +inf).
-                remaining_bits: if links.is_empty() { 0.0 } else { bytes as f64 * 8.0 },
-                rate: 0.0,
-                finish: now,
-            },
-        );
-        self.recompute(now);
-        Ok(id)
+        let flow = Flow { id, links: links.into(), bytes, started: now, class: NONE, group: NONE, ..Flow::default() };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.flows[s as usize] = flow;
+                s
+            }
+            None => {
+                self.flows.push(flow);
+                (self.flows.len() - 1) as u32
+            }
+        };
+        self.slot_of.push(slot);
+        self.active += 1;
+        self.moved.clear();
+        for &l in links {
+            let c = &mut self.count[l.0];
+            *c += 1;
+            match *c {
+                1 => self.sole[l.0] = slot,
+                // Its only flow so far now shares the link.
+                2 => self.moved.push(self.sole[l.0]),
+                _ => {}
+            }
+        }
+        // No link to cross: delivered at once (rate +inf).
+        let bits = if links.is_empty() { 0.0 } else { bytes as f64 * 8.0 };
+        self.dirty.clear();
+        self.attach(slot, now, bits);
+        self.reclassify(now);
+        self.settle(now);
+        Ok(FlowId(id))
     }
 
-    /// Changes link rates at `now` (a radio link following its SNR): flows
-    /// are first advanced at the old rates, then all rates and finish times
-    /// are recomputed once (bumps the epoch).
+    /// Changes link rates at `now` (a radio link following its SNR). Flows
+    /// keep the bits sent so far at the old rates; only what the changed
+    /// links touch is refilled: a flow alone on a changed link is re-attached
+    /// (its cap is its slowest private link), the classes sharing a changed
+    /// link are refilled. Bumps the epoch.
     pub fn set_rates(&mut self, now: SimTime, rates: &[(LinkId, f64)]) -> Result<(), NetError> {
+        // All checked before any is set: an error leaves the network as it was.
+        for &(id, r) in rates {
+            self.graph.check_rate(id, r)?;
+        }
         self.advance_to(now)?;
+        self.dirty.clear();
+        self.moved.clear();
         for &(id, r) in rates {
             self.graph.set_rate(id, r)?;
+            let l = id.0;
+            self.capacity[l] = r;
+            match self.count[l] {
+                0 => {}
+                1 => self.moved.push(self.sole[l]),
+                _ => self.dirty.extend_from_slice(&self.sharing.on_link[l]),
+            }
         }
-        self.recompute(now);
+        self.reclassify(now);
+        self.settle(now);
         Ok(())
     }
 
-    /// Accounts the bits sent since the last update at the current rates.
+    /// Accounts time up to `now` (progress is computed lazily from the
+    /// rate groups' clocks, so this only checks and records the time).
     /// Rates and predicted finish times do not change (no epoch bump).
     pub fn advance_to(&mut self, now: SimTime) -> Result<(), NetError> {
         if now < self.updated {
             return Err(NetError::TimeWentBackwards { now, last: self.updated });
-        }
-        let dt = now - self.updated;
-        if dt > 0 {
-            for f in self.flows.values_mut() {
-                if f.rate.is_finite() {
-                    // rate * dt before dividing keeps the hand cases exact.
-                    let sent = f.rate * dt as f64 / NS_PER_SEC as f64;
-                    f.remaining_bits = (f.remaining_bits - sent).max(0.0);
-                } else {
-                    f.remaining_bits = 0.0;
-                }
-            }
         }
         self.updated = now;
         Ok(())
@@ -153,50 +227,78 @@ impl Network {
 
     /// The earliest predicted finish, ties by lowest FlowId.
     pub fn next_completion(&self) -> Option<(SimTime, FlowId)> {
-        self.flows.iter().map(|(&id, f)| (f.finish, id)).min()
+        self.clocks.next().map(|(t, id)| (t, FlowId(id)))
     }
 
-    /// Removes a finished flow and recomputes the others' rates (bumps the epoch).
-    /// Errors if the flow is unknown or, after accounting up to `now`, still
-    /// has `DONE_BITS` or more to send (a stale completion event).
+    /// Removes a finished flow and updates the rates it affected (bumps the
+    /// epoch). Errors if the flow is unknown or, at `now`, still has
+    /// `DONE_BITS` or more to send (a stale completion event).
     pub fn complete(&mut self, now: SimTime, id: FlowId) -> Result<FlowDone, NetError> {
-        if !self.flows.contains_key(&id) {
-            return Err(NetError::UnknownFlow(id));
-        }
+        let slot = self.slot(id).ok_or(NetError::UnknownFlow(id))?;
         self.advance_to(now)?;
-        let remaining_bits = self.flows[&id].remaining_bits;
+        let f = &self.flows[slot as usize];
+        let remaining_bits = self.clocks.remaining(f.group, f.v_end, now);
         if remaining_bits >= DONE_BITS {
             return Err(NetError::NotFinished { id, now, remaining_bits });
         }
-        let f = self.flows.remove(&id).expect("checked above");
-        self.recompute(now);
+        self.dirty.clear();
+        self.moved.clear();
+        self.detach(slot, now);
+        let f = std::mem::take(&mut self.flows[slot as usize]);
+        for &l in f.links.iter() {
+            let l = l.0;
+            self.count[l] -= 1;
+            match self.count[l] {
+                0 => self.sole[l] = NONE,
+                1 => {
+                    // The flow left alone on the link: in the one class on it that has members.
+                    let c = self.sharing.on_link[l]
+                        .iter()
+                        .copied()
+                        .find(|&c| !self.sharing.classes[c as usize].members.is_empty())
+                        .expect("a shared link's other flow is in a class on it");
+                    let g = self.sharing.classes[c as usize].members.first().expect("non-empty").3;
+                    self.sole[l] = g;
+                    self.moved.push(g);
+                }
+                _ => self.dirty.extend_from_slice(&self.sharing.on_link[l]),
+            }
+        }
+        self.free.push(slot);
+        self.slot_of[id.0 as usize] = NONE;
+        self.active -= 1;
+        self.reclassify(now);
+        self.settle(now);
         Ok(FlowDone { id, bytes: f.bytes, started: f.started, finished: now })
     }
 
     /// Current rates in bit/s, in FlowId order (+inf for an empty route).
     pub fn rates(&self) -> Vec<(FlowId, f64)> {
-        self.flows.iter().map(|(&id, f)| (id, f.rate)).collect()
+        (0..self.next_flow).filter_map(|i| self.rate(FlowId(i)).map(|r| (FlowId(i), r))).collect()
     }
 
     pub fn rate(&self, id: FlowId) -> Option<f64> {
-        self.flows.get(&id).map(|f| f.rate)
+        self.slot(id).map(|s| self.clocks.rate(self.flows[s as usize].group))
     }
 
     pub fn flow_links(&self, id: FlowId) -> Option<&[LinkId]> {
-        self.flows.get(&id).map(|f| f.links.as_slice())
+        self.slot(id).map(|s| &*self.flows[s as usize].links)
     }
 
     /// Bits left as of the last update (`advance_to`, `activate` or `complete`).
     pub fn remaining_bits(&self, id: FlowId) -> Option<f64> {
-        self.flows.get(&id).map(|f| f.remaining_bits)
+        self.slot(id).map(|s| {
+            let f = &self.flows[s as usize];
+            self.clocks.remaining(f.group, f.v_end, self.updated)
+        })
     }
 
     /// Number of active flows.
     pub fn active(&self) -> usize {
-        self.flows.len()
+        self.active
     }
 
-    /// Increments on every rate recomputation (each `activate` and `complete`).
+    /// Increments on every change (each `activate` and `complete`).
     /// A completion event scheduled under an older epoch may be stale: store
     /// the epoch in the event, and on pop ignore it if it differs from this,
     /// then schedule a fresh event from `next_completion`.
@@ -204,297 +306,138 @@ impl Network {
         self.epoch
     }
 
-    /// Fair rates, then predicted finish times. `self.updated == now`.
-    fn recompute(&mut self, now: SimTime) {
-        self.epoch += 1;
-        let capacity: Vec<f64> = self.graph.links().iter().map(|l| l.rate_bps).collect();
-        let routes: Vec<&[LinkId]> = self.flows.values().map(|f| f.links.as_slice()).collect();
-        let rates = max_min_rates(&capacity, &routes);
-        for (f, rate) in self.flows.values_mut().zip(rates) {
-            f.rate = rate;
-            f.finish = if f.remaining_bits < DONE_BITS || f.rate.is_infinite() {
-                now
+    /// Heap bytes held, roughly (for memory accounting).
+    pub fn heap_bytes(&self) -> usize {
+        let links: usize = self.flows.iter().map(|f| f.links.len()).sum();
+        self.flows.capacity() * std::mem::size_of::<Flow>()
+            + links * std::mem::size_of::<LinkId>()
+            + self.slot_of.capacity() * 4
+            + self.capacity.capacity() * 16
+            + self.sharing.heap_bytes()
+            + self.clocks.heap_bytes()
+    }
+
+    fn slot(&self, id: FlowId) -> Option<u32> {
+        self.slot_of.get(id.0 as usize).copied().filter(|&s| s != NONE)
+    }
+
+    /// Puts a flow with `remaining` bits into its class (by the links it
+    /// shares now) or, sharing none, into a group of its own at its cap.
+    fn attach(&mut self, slot: u32, now: SimTime, remaining: f64) {
+        let mut key: Vec<u32> = Vec::new();
+        let (mut cap, mut cap_link) = (f64::INFINITY, NONE);
+        for &l in self.flows[slot as usize].links.iter() {
+            if self.count[l.0] >= 2 {
+                key.push(l.0 as u32);
+            } else if (self.capacity[l.0], l.0 as u32) < (cap, cap_link) {
+                (cap, cap_link) = (self.capacity[l.0], l.0 as u32);
+            }
+        }
+        key.sort_unstable();
+        let f = &mut self.flows[slot as usize];
+        (f.cap, f.cap_link, f.capped) = (cap, cap_link, false);
+        let id = f.id;
+        if key.is_empty() {
+            // Alone on every link: its slowest link's rate (+inf with no link).
+            f.class = NONE;
+            let g = self.clocks.create(cap, now);
+            f.group = g;
+            f.v_end = self.clocks.insert(g, now, id, slot, remaining);
+            return;
+        }
+        let clocks = &mut self.clocks;
+        let (c, _) = self.sharing.class_for(&key, || clocks.create(0.0, now));
+        let class = &mut self.sharing.classes[c as usize];
+        class.members.insert(f.member(slot));
+        f.class = c;
+        f.group = class.shared;
+        f.v_end = self.clocks.insert(class.shared, now, id, slot, remaining);
+        self.dirty.push(c);
+    }
+
+    /// Takes a flow out of its group and class; returns its remaining bits.
+    fn detach(&mut self, slot: u32, now: SimTime) -> f64 {
+        let f = &self.flows[slot as usize];
+        let rem = self.clocks.remove(f.group, now, f.id, slot, f.v_end);
+        if f.class == NONE || f.capped {
+            self.clocks.release(f.group);
+        }
+        if f.class != NONE {
+            let c = f.class;
+            let class = &mut self.sharing.classes[c as usize];
+            class.members.remove(&f.member(slot));
+            if f.capped {
+                class.capped.retain(|&s| s != slot);
+            }
+            if class.members.is_empty() {
+                let g = self.sharing.remove_class(c);
+                self.clocks.release(g);
             } else {
-                // A zero rate (impossible unless capacities underflow) saturates to never.
-                now.saturating_add(ns_ceil(f.remaining_bits * NS_PER_SEC as f64 / f.rate))
-            };
+                self.dirty.push(c);
+            }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::links::symmetric as spec;
-    use super::super::queue::EventQueue;
-    use super::*;
-    use proptest::prelude::*;
-
-    const S: SimTime = NS_PER_SEC;
-    const MB: u64 = 1_000_000; // bytes: 8e6 bits
-
-    /// Two nodes joined by one link of `rate` bit/s each way, no latency.
-    fn one_link(rate: f64) -> Network {
-        Network::new(2, &[LinkSpec { a: 0, b: 1, rate_ab_bps: rate, rate_ba_bps: rate, latency_s: 0.0 }]).unwrap()
+        let f = &mut self.flows[slot as usize];
+        (f.class, f.group, f.capped) = (NONE, NONE, false);
+        rem
     }
 
-    enum Ev {
-        Activate { links: Vec<LinkId>, bytes: u64 },
-        Complete { id: FlowId, epoch: u64 },
-    }
-
-    /// Runs arrivals `(time, links, bytes)` to the end the way an event-driven
-    /// caller would (stale completions dropped by epoch) and returns the
-    /// finished flows in FlowId order. `check` runs after every change.
-    fn drive(
-        net: &mut Network,
-        arrivals: Vec<(SimTime, Vec<LinkId>, u64)>,
-        mut check: impl FnMut(&Network),
-    ) -> Vec<FlowDone> {
-        let mut q = EventQueue::new();
-        for (t, links, bytes) in arrivals {
-            q.push(t, Ev::Activate { links, bytes }).unwrap();
+    /// Moves the flows in `moved` (whose links changed between shared and
+    /// private) to their new classes.
+    fn reclassify(&mut self, now: SimTime) {
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.sort_unstable();
+        moved.dedup();
+        for &s in &moved {
+            let rem = self.detach(s, now);
+            self.attach(s, now, rem);
         }
-        let mut done = Vec::new();
-        while let Some((t, _, ev)) = q.pop() {
-            match ev {
-                Ev::Activate { links, bytes } => {
-                    net.activate(t, &links, bytes).unwrap();
-                }
-                Ev::Complete { id, epoch } => {
-                    if epoch != net.epoch() {
-                        continue; // stale: rates changed since it was scheduled
-                    }
-                    assert_eq!(net.next_completion(), Some((t, id)));
-                    done.push(net.complete(t, id).unwrap());
+        self.moved = moved;
+    }
+
+    /// Refills the dirty components, moves members between their class's
+    /// group and groups of their own as caps start or stop binding, sets the
+    /// groups' new rates, and re-predicts what changed.
+    fn settle(&mut self, now: SimTime) {
+        let dirty = std::mem::take(&mut self.dirty);
+        self.sharing.fill(&dirty, &self.count, &self.capacity);
+        self.dirty = dirty;
+        for i in 0..self.sharing.comp.len() {
+            let c = self.sharing.comp[i];
+            self.mark = self.mark.wrapping_add(1);
+            let mark = self.mark;
+            let class = &self.sharing.classes[c as usize];
+            let n = class.n_capped as usize;
+            let shared = class.shared;
+            let now_capped: Vec<u32> = class.members.iter().take(n).map(|m| m.3).collect();
+            let was_capped = std::mem::take(&mut self.sharing.classes[c as usize].capped);
+            for &s in &now_capped {
+                self.flows[s as usize].mark = mark;
+                if !self.flows[s as usize].capped {
+                    let f = &self.flows[s as usize];
+                    let rem = self.clocks.remove(shared, now, f.id, s, f.v_end);
+                    let g = self.clocks.create(f.cap, now);
+                    let v_end = self.clocks.insert(g, now, f.id, s, rem);
+                    let f = &mut self.flows[s as usize];
+                    (f.group, f.v_end, f.capped) = (g, v_end, true);
                 }
             }
-            check(net);
-            if let Some((t, id)) = net.next_completion() {
-                q.push(t, Ev::Complete { id, epoch: net.epoch() }).unwrap();
-            }
-        }
-        assert_eq!(net.active(), 0);
-        done.sort_by_key(|d| d.id);
-        done
-    }
-
-    fn finish_times(done: &[FlowDone]) -> Vec<SimTime> {
-        done.iter().map(|d| d.finished).collect()
-    }
-
-    #[test]
-    fn a_single_flow() {
-        // 1e6 bytes = 8e6 bits at 8e6 bit/s: 1 s.
-        let mut net = one_link(8e6);
-        let id = net.activate(0, &[LinkId(0)], MB).unwrap();
-        assert_eq!(net.rates(), vec![(id, 8e6)]);
-        assert_eq!(net.next_completion(), Some((S, id)));
-        let d = net.complete(S, id).unwrap();
-        assert_eq!(d, FlowDone { id, bytes: MB, started: 0, finished: S });
-        assert_eq!(net.active(), 0);
-        assert_eq!(net.next_completion(), None);
-    }
-
-    #[test]
-    fn b_two_equal_flows() {
-        // c = 10 Mbit/s, B = 1e6 bytes each: c/2 = 5e6 each, both finish at
-        // 2 * 8e6 / 10e6 = 1.6 s; the tie pops the lower FlowId first.
-        let c = 10e6;
-        let mut net = one_link(c);
-        let f0 = net.activate(0, &[LinkId(0)], MB).unwrap();
-        let f1 = net.activate(0, &[LinkId(0)], MB).unwrap();
-        assert_eq!(net.rates(), vec![(f0, c / 2.0), (f1, c / 2.0)]);
-        let t = 1_600_000_000;
-        assert_eq!(net.next_completion(), Some((t, f0)));
-        net.complete(t, f0).unwrap();
-        // The survivor is done too (its rest is float residue): same instant.
-        assert_eq!(net.next_completion(), Some((t, f1)));
-        assert_eq!(net.complete(t, f1).unwrap().finished, t);
-    }
-
-    #[test]
-    fn c_second_flow_halfway() {
-        // c = 8 Mbit/s, 8e6 bits each. Flow 0 alone until 0.5 s: 4e6 bits left.
-        // Then 4e6 bit/s each: flow 0 ends at 0.5 + 4e6/4e6 = 1.5 s, when flow 1
-        // has 8e6 - 4e6 = 4e6 left; alone at 8e6: 1.5 + 0.5 = 2.0 s.
-        let mut net = one_link(8e6);
-        let done = drive(&mut net, vec![(0, vec![LinkId(0)], MB), (S / 2, vec![LinkId(0)], MB)], |_| {});
-        assert_eq!(finish_times(&done), vec![1_500_000_000, 2 * S]);
-        assert_eq!(done[1].started, S / 2);
-    }
-
-    #[test]
-    fn c_rates_change_bumps_epoch() {
-        let mut net = one_link(8e6);
-        let f0 = net.activate(0, &[LinkId(0)], MB).unwrap();
-        let e0 = net.epoch();
-        assert_eq!(net.next_completion(), Some((S, f0)));
-        net.activate(S / 2, &[LinkId(0)], MB).unwrap();
-        assert!(net.epoch() > e0);
-        assert_eq!(net.next_completion(), Some((1_500_000_000, f0)));
-        // The old prediction (1 s) is stale: completing then is refused.
-        let mut early = net.clone();
-        assert!(matches!(early.complete(S, f0), Err(NetError::NotFinished { .. })));
-    }
-
-    #[test]
-    fn d_three_sizes() {
-        // c = 8 Mbit/s; 8e6, 16e6, 24e6 bits. c/3 each: flow 0 ends at
-        // 8e6 / (8e6/3) = 3 s; the others then have 8e6 and 16e6 left.
-        // c/2 = 4e6 each: flow 1 ends at 3 + 2 = 5 s; flow 2 has 8e6 left,
-        // alone at 8e6: 5 + 1 = 6 s.
-        let mut net = one_link(8e6);
-        let l = vec![LinkId(0)];
-        let done = drive(&mut net, vec![(0, l.clone(), MB), (0, l.clone(), 2 * MB), (0, l, 3 * MB)], |_| {});
-        assert_eq!(finish_times(&done), vec![3 * S, 5 * S, 6 * S]);
-    }
-
-    #[test]
-    fn d_many_equal_flows_inexact_share() {
-        // 10 flows of 8e6 bits on 3e6 bit/s: share 3e5 (inexact in binary
-        // arithmetic on the way), all end at 8e7 / 3e6 = 26.666...67 s, rounded
-        // up to 26_666_666_667 ns, and the float residue must not delay any.
-        let mut net = one_link(3e6);
-        let arrivals = (0..10).map(|_| (0, vec![LinkId(0)], MB)).collect();
-        let done = drive(&mut net, arrivals, |_| {});
-        assert_eq!(finish_times(&done), vec![26_666_666_667; 10]);
-    }
-
-    #[test]
-    fn e_line_bottleneck() {
-        // A=0 -B=1 -C=2; AB 10 Mbit/s, BC 4 Mbit/s.
-        // Flow 0 A->C (8e6 bits), flow 1 B->C (4e6 bits), flow 2 A->B (8e6 bits).
-        // BC share 4/2 = 2 < AB share 10/2 = 5: flows 0, 1 get 2; flow 2 gets
-        // AB's residual 10 - 2 = 8 and ends at 8e6/8e6 = 1 s.
-        // At 1 s: flow 0 has 6e6 left, flow 1 2e6; BC still the bottleneck
-        // (2 each): flow 1 ends at 1 + 1 = 2 s. Flow 0 has 4e6 left, alone:
-        // min(AB 10, BC 4) = 4 -> 2 + 1 = 3 s.
-        let mut net = Network::new(3, &[spec(0, 1, 10e6, 0.001), spec(1, 2, 4e6, 0.001)]).unwrap();
-        let r_ac = net.route(0, 2).unwrap();
-        let r_bc = net.route(1, 2).unwrap();
-        let r_ab = net.route(0, 1).unwrap();
-        assert_eq!(r_ac.links, vec![LinkId(0), LinkId(2)]);
-        assert_eq!(r_ac.latency_ns, 2_000_000);
-        let f0 = net.activate(0, &r_ac.links, MB).unwrap();
-        let f1 = net.activate(0, &r_bc.links, MB / 2).unwrap();
-        let f2 = net.activate(0, &r_ab.links, MB).unwrap();
-        assert_eq!(net.rates(), vec![(f0, 2e6), (f1, 2e6), (f2, 8e6)]);
-        assert_eq!(net.next_completion(), Some((S, f2)));
-        net.complete(S, f2).unwrap();
-        assert_eq!(net.rates(), vec![(f0, 2e6), (f1, 2e6)]);
-        assert_eq!(net.next_completion(), Some((2 * S, f1)));
-        net.complete(2 * S, f1).unwrap();
-        assert_eq!(net.rates(), vec![(f0, 4e6)]);
-        assert_eq!(net.next_completion(), Some((3 * S, f0)));
-        assert_eq!(net.complete(3 * S, f0).unwrap().finished, 3 * S);
-    }
-
-    #[test]
-    fn zero_bytes_and_local_flows_finish_at_once() {
-        let mut net = one_link(8e6);
-        let big = net.activate(0, &[LinkId(0)], MB).unwrap();
-        let zero = net.activate(100, &[LinkId(0)], 0).unwrap();
-        assert_eq!(net.next_completion(), Some((100, zero)));
-        net.complete(100, zero).unwrap();
-        let local = net.activate(200, &[], 5).unwrap();
-        assert_eq!(net.rate(local), Some(f64::INFINITY));
-        assert_eq!(net.next_completion(), Some((200, local)));
-        net.complete(200, local).unwrap();
-        // The 1 s flow lost no time (it shared for 0 ns).
-        assert_eq!(net.next_completion(), Some((S, big)));
-    }
-
-    #[test]
-    fn misuse_errors() {
-        let mut net = one_link(8e6);
-        assert_eq!(net.activate(0, &[LinkId(2)], 1), Err(NetError::UnknownLink(LinkId(2))));
-        assert_eq!(net.activate(0, &[LinkId(0), LinkId(0)], 1), Err(NetError::RepeatedLink(LinkId(0))));
-        let f = net.activate(10, &[LinkId(0)], 1).unwrap();
-        assert!(matches!(net.activate(5, &[LinkId(0)], 1), Err(NetError::TimeWentBackwards { .. })));
-        assert_eq!(net.complete(10, FlowId(99)), Err(NetError::UnknownFlow(FlowId(99))));
-        assert!(matches!(net.complete(10, f), Err(NetError::NotFinished { .. })));
-        // 8 bits at 8e6 bit/s: 1 us.
-        assert_eq!(net.next_completion(), Some((10 + 1_000, f)));
-    }
-
-    /// Rates are feasible, positive, and max-min fair: each flow crosses a
-    /// saturated link on which no flow has a higher rate.
-    fn check_max_min(net: &Network) {
-        let n = net.links().len();
-        let mut load = vec![0.0; n];
-        let mut max_rate = vec![0.0f64; n];
-        let rates = net.rates();
-        for &(id, r) in &rates {
-            assert!(r > 0.0, "flow {id:?} has rate {r}");
-            for l in net.flow_links(id).unwrap() {
-                load[l.0] += r;
-                max_rate[l.0] = max_rate[l.0].max(r);
-            }
-        }
-        let cap: Vec<f64> = net.links().iter().map(|l| l.rate_bps).collect();
-        for l in 0..n {
-            assert!(load[l] <= cap[l] * (1.0 + 1e-6), "link {l}: load {} > capacity {}", load[l], cap[l]);
-        }
-        for &(id, r) in &rates {
-            let links = net.flow_links(id).unwrap();
-            if links.is_empty() {
-                continue;
-            }
-            let bottlenecked =
-                links.iter().any(|l| load[l.0] >= cap[l.0] * (1.0 - 1e-6) && r >= max_rate[l.0] * (1.0 - 1e-9));
-            assert!(bottlenecked, "flow {id:?} at {r} has no bottleneck link");
-        }
-    }
-
-    fn topology() -> impl Strategy<Value = (usize, Vec<LinkSpec>)> {
-        (2usize..6).prop_flat_map(|n| {
-            let link =
-                (0..n, 0..n, 1u32..20, 1u32..20, 0u32..5).prop_filter_map("no self-loops", |(a, b, ab, ba, lat)| {
-                    (a != b).then_some(LinkSpec {
-                        a,
-                        b,
-                        rate_ab_bps: ab as f64 * 1e6,
-                        rate_ba_bps: ba as f64 * 1e6,
-                        latency_s: lat as f64 * 1e-3,
-                    })
-                });
-            (Just(n), proptest::collection::vec(link, 1..8))
-        })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(128))]
-        #[test]
-        fn g_random_flows_stay_max_min_fair(
-            (n, specs) in topology(),
-            flows in proptest::collection::vec((0usize..6, 0usize..6, 0u64..2_000, 0u64..3_000_000), 1..12),
-        ) {
-            let mut net = Network::new(n, &specs).unwrap();
-            let mut arrivals = Vec::new();
-            for (src, dst, start_ms, bytes) in flows {
-                let (src, dst) = (src % n, dst % n);
-                match net.route(src, dst) {
-                    // Model propagation: active after the route's latency.
-                    Ok(r) => arrivals.push((start_ms * 1_000_000 + r.latency_ns, r.links, bytes)),
-                    Err(e) => prop_assert_eq!(e, NetError::Disconnected { src, dst }),
+            for &s in &was_capped {
+                if self.flows[s as usize].mark != mark {
+                    let f = &self.flows[s as usize];
+                    let rem = self.clocks.remove(f.group, now, f.id, s, f.v_end);
+                    self.clocks.release(f.group);
+                    let v_end = self.clocks.insert(shared, now, f.id, s, rem);
+                    let f = &mut self.flows[s as usize];
+                    (f.group, f.v_end, f.capped) = (shared, v_end, false);
                 }
             }
-            // FlowIds follow activation order: (time, push order).
-            arrivals.sort_by_key(|a| a.0);
-            let expected = arrivals.len();
-            let lower_bounds: Vec<SimTime> = arrivals
-                .iter()
-                .map(|(t, links, bytes)| {
-                    // No flow beats its slowest link running alone.
-                    let cap = links.iter().map(|l| net.links()[l.0].rate_bps).fold(f64::INFINITY, f64::min);
-                    t + (*bytes as f64 * 8.0 / cap * 1e9).floor() as SimTime
-                })
-                .collect();
-            let done = drive(&mut net, arrivals, check_max_min);
-            prop_assert_eq!(done.len(), expected);
-            for (d, lb) in done.iter().zip(lower_bounds) {
-                prop_assert!(d.finished >= lb, "{:?} finished before {}", d, lb);
+            let class = &mut self.sharing.classes[c as usize];
+            class.capped = now_capped;
+            if let Some(rate) = class.rate {
+                self.clocks.set_rate(shared, now, rate);
             }
         }
+        self.epoch += 1;
+        self.clocks.flush(now);
     }
 }

@@ -60,10 +60,7 @@ pub fn generate(
                 return Err(format!("radius: {radius} must be > 0"));
             }
             let pos: Vec<(f64, f64)> = (0..n).map(|_| (rng.random::<f64>(), rng.random::<f64>())).collect();
-            pairs()
-                .filter(|&(a, b)| (pos[a].0 - pos[b].0).hypot(pos[a].1 - pos[b].1) < *radius)
-                .map(|(a, b)| edge(a, b, link))
-                .collect()
+            geometric_pairs(&pos, *radius).into_iter().map(|(a, b)| edge(a, b, link)).collect()
         }
         TopologyKind::ErdosRenyi { p } => {
             if !(0.0..=1.0).contains(p) {
@@ -86,6 +83,46 @@ pub fn generate(
             out
         }
     })
+}
+
+/// The pairs (a, b), a < b, closer than `radius`, in (a, b) order: the
+/// same test as over all pairs, but only among points of neighbouring grid
+/// cells (cells a little wider than `radius`, so no closer pair is missed).
+fn geometric_pairs(pos: &[(f64, f64)], radius: f64) -> Vec<(usize, usize)> {
+    let n = pos.len();
+    let max_dim = (2.0 * (n as f64).sqrt()).ceil().max(1.0);
+    let dim = (1.0 / (radius * (1.0 + 1e-6))).floor().clamp(1.0, max_dim) as usize;
+    let cell = |x: f64| ((x * dim as f64) as usize).min(dim - 1);
+    let mut start = vec![0usize; dim * dim + 1];
+    let cell_of: Vec<usize> = pos.iter().map(|&(x, y)| cell(x) * dim + cell(y)).collect();
+    for &c in &cell_of {
+        start[c + 1] += 1;
+    }
+    for c in 0..dim * dim {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start.clone();
+    let mut members = vec![0usize; n];
+    for (i, &c) in cell_of.iter().enumerate() {
+        members[fill[c]] = i;
+        fill[c] += 1;
+    }
+    let mut out = Vec::new();
+    let mut near = Vec::new();
+    for a in 0..n {
+        let (cx, cy) = (cell_of[a] / dim, cell_of[a] % dim);
+        near.clear();
+        for x in cx.saturating_sub(1)..=(cx + 1).min(dim - 1) {
+            for y in cy.saturating_sub(1)..=(cy + 1).min(dim - 1) {
+                let c = x * dim + y;
+                near.extend(members[start[c]..start[c + 1]].iter().copied().filter(|&b| b > a));
+            }
+        }
+        near.sort_unstable();
+        let (pa, r) = (pos[a], radius);
+        out.extend(near.iter().filter(|&&b| (pa.0 - pos[b].0).hypot(pa.1 - pos[b].1) < r).map(|&b| (a, b)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -121,6 +158,26 @@ mod tests {
         assert_eq!(rgg(2.0, 3).len(), 30 * 29 / 2, "every pair of the unit square is closer than 2");
         assert!(rgg(0.3, 3).len() < rgg(0.6, 3).len());
         assert!(generate(&TopologyKind::ErdosRenyi { p: 1.5 }, 3, &L, &mut rng(0)).is_err());
+    }
+
+    #[test]
+    fn the_geometric_grid_finds_exactly_the_close_pairs() {
+        use rand::SeedableRng;
+        for (n, radius, seed) in
+            [(300, 0.05, 1), (300, 0.2, 2), (50, 0.9, 3), (40, 5.0, 4), (200, 1e-4, 5), (1, 0.1, 6)]
+        {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let pos: Vec<(f64, f64)> = (0..n).map(|_| (rng.random::<f64>(), rng.random::<f64>())).collect();
+            let all: Vec<(usize, usize)> = (0..n)
+                .flat_map(|a| (a + 1..n).map(move |b| (a, b)))
+                .filter(|&(a, b)| (pos[a].0 - pos[b].0).hypot(pos[a].1 - pos[b].1) < radius)
+                .collect();
+            assert_eq!(geometric_pairs(&pos, radius), all, "n {n}, radius {radius}");
+        }
+        // Points on cell borders and exactly one radius apart.
+        let pos = [(0.0, 0.0), (0.25, 0.0), (0.5, 0.0), (0.5, 0.25), (0.74, 0.26), (0.999, 0.999)];
+        assert_eq!(geometric_pairs(&pos, 0.25), vec![(3, 4)]);
+        assert_eq!(geometric_pairs(&pos, 0.2500001), vec![(0, 1), (1, 2), (2, 3), (3, 4)]);
     }
 
     #[test]
