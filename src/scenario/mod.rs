@@ -16,6 +16,7 @@ use crate::transceiver::Profile;
 pub mod limits;
 mod physical;
 mod population;
+mod population_check;
 pub use physical::{
     AreaSpec, ChurnSpec, FadingSpec, MobilitySpec, ModulationSpec, MotionSpec, PathLossSpec, PlacementSpec, RadioSpec,
     RateSpec, StationPlacement,

@@ -14,7 +14,8 @@
 //!   `episodes` (joins, changes, onsets, messages, detection) and
 //!   `alignment` (service, transfers, fine-tuning, installation), over the
 //!   state in `state`, the queues in `service` and the accumulators in
-//!   `metrics`; `events` types what `events.jsonl` records.
+//!   `metrics`; `events` types what `events.jsonl` records; `records`
+//!   assembles the run's records at the end.
 //! - `detect`: the monitor's confidence window and the detection score.
 //! - `outcome`: episode, pair and user records, and aggregates computed
 //!   from them.
@@ -28,7 +29,7 @@
 //!   motions and churn resolved by `world::build`.
 //! - `physical_state`, `physical_events`: the loop's state and handlers
 //!   (radio ticks, handovers, decoder caches, churn, drift of ε);
-//!   `physical_output`: what such a run records.
+//!   `physical_records` and `physical_output`: what such a run records.
 
 pub mod core;
 
@@ -44,8 +45,10 @@ pub mod outcome;
 pub mod physical;
 mod physical_events;
 pub mod physical_output;
+mod physical_records;
 mod physical_state;
 pub mod physical_world;
+mod records;
 mod service;
 pub mod simulate;
 mod state;

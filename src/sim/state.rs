@@ -95,3 +95,25 @@ pub struct StateBytes {
     pub per_user: f64,
     pub per_pair: f64,
 }
+
+/// Each user's pairs (as TX or RX) in pair order, back to back: returns
+/// (`at`, `of`) with user u's pairs at `of[at[u]..at[u + 1]]`.
+pub(super) fn pairs_by_user(users: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut at = vec![0u32; users + 1];
+    for (tx, rx) in pairs.clone() {
+        at[tx + 1] += 1;
+        at[rx + 1] += 1;
+    }
+    for u in 0..users {
+        at[u + 1] += at[u];
+    }
+    let mut next = at.clone();
+    let mut of = vec![0u32; at[users] as usize];
+    for (i, (tx, rx)) in pairs.enumerate() {
+        for u in [tx, rx] {
+            of[next[u] as usize] = i as u32;
+            next[u] += 1;
+        }
+    }
+    (at, of)
+}
