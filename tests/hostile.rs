@@ -143,6 +143,11 @@ fn absurd_sizes_are_refused_quickly_in_bounded_memory() {
             vec!["eval.test_images", "10,000"],
         ),
         (
+            "pilots far above the test split",
+            vec![("method: slf(freeze: 2, side: output)", "method: index_map(pilots: 99999999999)")],
+            vec!["network.policy.method.pilots", "10,000"],
+        ),
+        (
             "batch 1e9",
             vec![("batch_size: 64, learning_rate: 0.001", "batch_size: 1000000000, learning_rate: 0.001")],
             vec!["align.budget.batch_size", "4,096"],

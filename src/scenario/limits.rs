@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 use super::{Change, DetectionRule, RatePer, Scenario, TopologyShape};
 use crate::align::cost::layer_costs;
+use crate::align::Method;
 use crate::data::Partition;
 
 /// Every time and duration, given or derived (one transfer, one
@@ -236,6 +237,10 @@ pub fn check_fields(sc: &Scenario) -> Result<(), Invalid> {
     images_ok("align.budget.curve_images", b.curve_images)?;
     steps_ok("align.budget.steps", b.steps)?;
     images_ok("eval.test_images", sc.eval.test_images)?;
+    // Pilots are test-split images too (disjoint from the judged ones).
+    if let Method::LatentMap { pilots, .. } | Method::IndexMap { pilots } = &sc.network.policy.method {
+        images_ok("network.policy.method.pilots", *pilots)?;
+    }
     for p in &sc.profiles {
         let per_sample: f64 =
             layer_costs(&p.model, p.image_channels()).iter().map(|l| 3.0 * l.forward_flops as f64).sum();
