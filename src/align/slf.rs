@@ -14,7 +14,9 @@ use super::payload::{download_payload, install, payload_bytes, upload_payload, P
 use super::pilot::{pilot_exchange, pilot_images};
 use super::split::{split_step, CutTraffic};
 use crate::seed::stream;
-use crate::transceiver::{adam, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver};
+use crate::transceiver::{
+    adam, evaluate_link_judged, train_profile, vq_step, LocalData, TestBatch, TrainError, Transceiver,
+};
 
 /// How long TX fine-tunes: a step budget, optionally cut short once a target
 /// is met at one of the checks made every `eval_every` steps.
@@ -130,7 +132,7 @@ pub fn gap_recovered(before: f64, after: f64, matched: f64) -> Option<f64> {
 /// What TX holds for the fine-tuning: its local training images (never sent)
 /// and held-out test images of its data set (for judging only).
 pub struct AlignInputs<'a> {
-    pub local_images: &'a Tensor,
+    pub local_images: &'a LocalData,
     pub test: &'a TestBatch,
     /// For `retrain`, which reloads TX's data through the training code,
     /// and the pilot aligners, which read their pilots from it.
@@ -259,19 +261,28 @@ fn finetune(
 ) -> Result<usize, TrainError> {
     let mut brng = stream(seed, "align-batches", key);
     let mut nrng = stream(seed, "align-channel", key);
-    let n = inputs.local_images.size()[0];
+    let n = inputs.local_images.len();
     // A target already met before any step costs nothing.
     let steps_allowed = if check(0)? { 0 } else { budget.steps };
     let mut steps = 0;
     for s in 1..=steps_allowed {
         let idx: Vec<i64> = (0..budget.batch_size).map(|_| rand::Rng::random_range(&mut brng, 0..n)).collect();
-        step(&inputs.local_images.index_select(0, &Tensor::from_slice(&idx)), &mut nrng)?;
+        step(&inputs.local_images.batch(&idx), &mut nrng)?;
         steps = s;
         if budget.eval_every > 0 && (s % budget.eval_every == 0 || s == budget.steps) && check(s)? {
             break;
         }
     }
     Ok(steps)
+}
+
+/// The link as met, judged exactly as [`align`] judges its `before`:
+/// (headline accuracy, MSE). A link evaluation needs neither TX's local data
+/// nor the matched link.
+pub fn judge_as_met(tx: &Transceiver, rx: &Transceiver, test: &TestBatch, seed: u64) -> (f64, f64) {
+    let headline = if tx.profile.data.dataset == rx.profile.data.dataset { Judge::Rx } else { Judge::Tx };
+    let j = judge(tx, rx, tx, rx, test, seed);
+    (acc_of(headline, &j), j.mse)
 }
 
 /// Aligns TX with RX by `method`. Returns the measured result and both ends

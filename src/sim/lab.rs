@@ -24,9 +24,9 @@ use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::align::cost::{CostParams, MethodCost};
-use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
+use crate::align::{align, judge_as_met, AlignInputs, AlignResult, Budget, Method};
 use crate::seed::stream;
-use crate::transceiver::{link_confidences, load_checkpoint, local_data, test_batch, Profile, Transceiver};
+use crate::transceiver::{link_confidences, load_checkpoint, local_set, test_batch, Profile, Transceiver};
 
 /// What a user brings to a link as TX: its transceiver (profile), the
 /// channel ε it sends over, and the data it holds (a profile's data set).
@@ -339,20 +339,17 @@ fn run_job(
     let e = err(&job);
     let tx = tx_model(ctx, class.0, &job)?;
     let (rx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[class.1]).map_err(|x| e(x.to_string()))?;
-    let (local, _, _) = local_data(&tx.profile, &ctx.data_dir).map_err(|x| e(x.to_string()))?;
+    let local = local_set(&tx.profile, &ctx.data_dir).map_err(|x| e(x.to_string()))?;
     let test = test_batch(&tx.profile, &ctx.data_dir, ctx.test_images).map_err(|x| e(x.to_string()))?;
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &ctx.data_dir };
     // One u64 seed per job, from the scenario seed and the job's identity.
     let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
     let (result, aligned) = align(&tx, &rx, method, budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
-    let j = if matches!(method, Method::None) { result.before } else { result.after };
+    // `none` leaves the link as met (`after` is `before`; both ends are clones).
+    let j = result.after;
     // What RX's classifier can see without labels (the monitor rule uses it).
-    let judge = &rx.classifier;
     let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
-    let confidences = match method {
-        Method::None => link_confidences(&tx, &rx, judge, &test, &mut rng),
-        _ => link_confidences(&aligned.tx, &aligned.rx, judge, &test, &mut rng),
-    };
+    let confidences = link_confidences(&aligned.tx, &aligned.rx, &rx.classifier, &test, &mut rng);
     let eval = LinkEval::new(result.headline_accuracy(&j), j.mse, confidences);
     let at_bins = if matches!(method, Method::None) {
         Vec::new()
@@ -360,6 +357,22 @@ fn run_job(
         at_bins(ctx, aligned, &tx, &rx, &result, &test, class.0.epsilon(), key)
     };
     Ok((result, eval, at_bins))
+}
+
+/// A link as met, judged as a fine-tuning judges its `before` (same seed, so
+/// the same numbers), without loading TX's local data or judging the
+/// matched link, which a link evaluation does not report.
+fn run_eval(ctx: &JobContext, class: LinkClass, key: &str) -> Result<LinkEval, LabError> {
+    let job = format!("job {key}");
+    let e = err(&job);
+    let tx = tx_model(ctx, class.0, &job)?;
+    let (rx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[class.1]).map_err(|x| e(x.to_string()))?;
+    let test = test_batch(&tx.profile, &ctx.data_dir, ctx.test_images).map_err(|x| e(x.to_string()))?;
+    let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
+    let (accuracy, mse) = judge_as_met(&tx, &rx, &test, seed);
+    let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
+    let confidences = link_confidences(&tx, &rx, &rx.classifier, &test, &mut rng);
+    Ok(LinkEval::new(accuracy, mse, confidences))
 }
 
 /// The aligned link (TX and RX after the exchange) judged at every other ε
@@ -397,8 +410,7 @@ impl Lab for TorchLab {
         }
         let key = format!("eval {}", class_key(|i| &self.ctx.profiles[i].name, class));
         let file = self.ctx.cache_file("eval", class, &key, &Method::None, &self.ctx.budget);
-        let slot =
-            self.spawn(file, move |ctx| run_job(ctx, class, &Method::None, &ctx.budget, &key).map(|(_, e, _)| e));
+        let slot = self.spawn(file, move |ctx| run_eval(ctx, class, &key));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1

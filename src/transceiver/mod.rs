@@ -32,5 +32,6 @@ pub use link::{classifier_accuracy, link_confidences};
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
 pub use train::{
-    adam, local_data, test_batch, train_classifier, train_profile, vq_step, Progress, TrainError, TrainReport,
+    adam, local_data, local_set, test_batch, train_classifier, train_profile, vq_step, LocalData, Progress, TrainError,
+    TrainReport,
 };
