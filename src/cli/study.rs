@@ -61,9 +61,10 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
     anyhow::ensure!((1..=1024).contains(&args.jobs), "--jobs {} must be in 1..=1024", args.jobs);
     let plan = plan(&file)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&plan.name));
-    slfsim::report::out_dir::claim(&out)?;
-    // Refused (a file, not writable) before anything is written.
+    // Both folders refused (a file, not writable) before anything is written.
+    slfsim::report::out_dir::check(&out)?;
     let cache = Arc::new(JobCache::open(&args.cache.clone().unwrap_or_else(|| out.join("cache")))?);
+    slfsim::report::out_dir::claim(&out)?;
     let previous = out.join("study.json");
     if previous.exists() {
         let old: Plan =
@@ -161,14 +162,10 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
 /// What this process did with the job cache (stdout only: outputs do not depend on it).
 fn print_cache(cache: &JobCache) {
     let s = cache.stats();
-    let waited = if s.waited > 0 { format!(" ({} after waiting for another run or process)", s.waited) } else { String::new() };
+    let waited =
+        if s.waited > 0 { format!(" ({} after waiting for another run or process)", s.waited) } else { String::new() };
     let replaced = if s.replaced > 0 { format!("; {} damaged entries replaced", s.replaced) } else { String::new() };
-    println!(
-        "job cache {}: {} jobs computed, {} reused{waited}{replaced}",
-        cache.dir().display(),
-        s.computed,
-        s.hits
-    );
+    println!("job cache {}: {} jobs computed, {} reused{waited}{replaced}", cache.dir().display(), s.computed, s.hits);
 }
 
 /// Writes the study's tables and plots into `out` from its finished runs.

@@ -261,7 +261,8 @@ mod tests {
         let _: Vec<f64> = c.get_or_compute(&other, || false, || Ok(vec![2.0])).unwrap();
         let mut flipped = good.clone();
         *flipped.last_mut().unwrap() = b'9';
-        for bad in [good[..good.len() - 3].to_vec(), flipped, std::fs::read(other.path()).unwrap(), b"[0.5,1.0]".to_vec()]
+        for bad in
+            [good[..good.len() - 3].to_vec(), flipped, std::fs::read(other.path()).unwrap(), b"[0.5,1.0]".to_vec()]
         {
             std::fs::write(e.path(), &bad).unwrap();
             let before = c.stats();

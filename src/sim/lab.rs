@@ -23,11 +23,13 @@ use std::thread::JoinHandle;
 use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+use super::job_cache::{Entry, JobCache};
 use crate::align::cost::{CostParams, MethodCost};
 use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
 use crate::seed::stream;
-use super::job_cache::{Entry, JobCache};
-use crate::transceiver::{checkpoint_digest, link_confidences, load_checkpoint, local_data, test_batch, Profile, Transceiver};
+use crate::transceiver::{
+    checkpoint_digest, link_confidences, load_checkpoint, local_data, test_batch, Profile, Transceiver,
+};
 
 /// What a user brings to a link as TX: its transceiver (profile), the
 /// channel ε it sends over, and the data it holds (a profile's data set).
