@@ -161,7 +161,7 @@ fn a_study_with_an_invalid_point_is_rejected_before_any_run() {
     assert_clean_error(&o, &["axes[0].path", "cuont"]);
 }
 
-/// `(computed, reused)` from a study's `job cache ...: N jobs computed, M reused` line.
+/// `(computed, reused)` from a study's `job cache DIR: N computed, M reused` line.
 fn cache_counts(stdout: &str) -> (usize, usize) {
     let line =
         stdout.lines().find(|l| l.starts_with("job cache ")).unwrap_or_else(|| panic!("no cache line in {stdout}"));
@@ -236,7 +236,7 @@ fn two_studies_racing_on_one_cache_compute_each_job_once_and_match_a_private_cac
     assert!(o.status.success(), "study on a damaged cache failed: {}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(cache_counts(&stdout).0, 1, "{stdout}");
-    assert!(stdout.contains("1 damaged entries replaced"), "{stdout}");
+    assert!(stdout.contains("damaged entries replaced: 1"), "{stdout}");
     assert!(read(&victim) == whole, "the replaced entry differs from the original");
     assert!(read(&r.join("study.csv")) == read(&c.join("study.csv")));
 }

@@ -164,8 +164,8 @@ fn print_cache(cache: &JobCache) {
     let s = cache.stats();
     let waited =
         if s.waited > 0 { format!(" ({} after waiting for another run or process)", s.waited) } else { String::new() };
-    let replaced = if s.replaced > 0 { format!("; {} damaged entries replaced", s.replaced) } else { String::new() };
-    println!("job cache {}: {} jobs computed, {} reused{waited}{replaced}", cache.dir().display(), s.computed, s.hits);
+    let replaced = if s.replaced > 0 { format!("; damaged entries replaced: {}", s.replaced) } else { String::new() };
+    println!("job cache {}: {} computed, {} reused{waited}{replaced}", cache.dir().display(), s.computed, s.hits);
 }
 
 /// Writes the study's tables and plots into `out` from its finished runs.
