@@ -57,7 +57,7 @@ fn main() {
     let held: Vec<f64> = (0..16).map(|_| rng.random::<f64>() * top).collect();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let data_dir = slfsim::data::resolve_data_dir(None).expect("data folder");
-    let paths = SimPaths { models_dir: sc.models_dir.clone(), data_dir, cache_dir: None };
+    let paths = SimPaths { models_dir: sc.models_dir.clone(), data_dir, cache: None };
     let started = std::time::Instant::now();
 
     // Links as met: the stations' own transceiver and every other profile.

@@ -21,7 +21,7 @@ use slfsim::sim::world;
 
 fn lab(sc: &Scenario, threads: usize) -> TorchLab {
     let data_dir = slfsim::data::resolve_data_dir(None).expect("data folder");
-    let paths = SimPaths { models_dir: sc.models_dir.clone(), data_dir, cache_dir: None };
+    let paths = SimPaths { models_dir: sc.models_dir.clone(), data_dir, cache: None };
     TorchLab::new(job_context(sc, &paths), threads).expect("job pool")
 }
 

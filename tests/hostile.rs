@@ -306,6 +306,21 @@ fn outputs_touch_only_slfsim_files() {
         &["study", "scenarios/studies/smoke.ron", "--out", s(&theirs)],
         &["did not write"],
     );
+    // A job cache that is a file or cannot be created: refused before the study writes anything.
+    let out = dir.join("study-out");
+    refused(
+        "study --cache names a file",
+        &["study", "scenarios/studies/smoke.ron", "--out", s(&out), "--cache", s(&file)],
+        &["job cache", "a_file", "is not a folder"],
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    assert!(!out.exists(), "a refused study created {}", out.display());
+    refused(
+        "study --cache unwritable",
+        &["study", "scenarios/studies/smoke.ron", "--out", s(&out), "--cache", "/proc/slfsim-cache"],
+        &["job cache", "/proc/slfsim-cache", "cannot create"],
+    );
+    assert!(!out.exists(), "a refused study created {}", out.display());
     // A merge into one of its own inputs.
     let shard = dir.join("shard");
     write(&shard.join("study.json"), "{}");

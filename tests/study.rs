@@ -160,3 +160,88 @@ fn a_study_with_an_invalid_point_is_rejected_before_any_run() {
     let o = slfsim(&["check", bad.to_str().unwrap()]);
     assert_clean_error(&o, &["axes[0].path", "cuont"]);
 }
+
+/// `(computed, reused)` from a study's `job cache DIR: N computed, M reused` line.
+fn cache_counts(stdout: &str) -> (usize, usize) {
+    let line =
+        stdout.lines().find(|l| l.starts_with("job cache ")).unwrap_or_else(|| panic!("no cache line in {stdout}"));
+    let num = |after: &str| -> usize {
+        let rest = &line[line.find(after).unwrap_or_else(|| panic!("{after:?} not in {line:?}")) + after.len()..];
+        rest.split(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("no number after {after:?} in {line:?}"))
+    };
+    (num(": "), num("computed, "))
+}
+
+#[test]
+fn two_studies_racing_on_one_cache_compute_each_job_once_and_match_a_private_cache() {
+    let d = tempfile::tempdir().unwrap();
+    // The smoke study made smaller (1, 2 TX x ℓ = 4 x 2 replications: 4 runs, 4 jobs).
+    let base = root().join("scenarios/studies/star_base.ron");
+    let text = std::fs::read_to_string(root().join(SMOKE))
+        .unwrap()
+        .replace(r#"scenario: "star_base.ron""#, &format!("scenario: {:?}", base.to_str().unwrap()))
+        .replace("values: [1, 2, 4]", "values: [1, 2]")
+        .replace("values: [0, 4]", "values: [4]");
+    let spec = d.path().join("small.ron");
+    std::fs::write(&spec, text).unwrap();
+    let spec = spec.to_str().unwrap();
+    let shared = d.path().join("shared-cache");
+    let (a, b, r) = (d.path().join("a"), d.path().join("b"), d.path().join("reference"));
+    // Started at once: two studies on one cache, and a reference with its own (cold) cache.
+    let spawn = |out: &Path, cache: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_slfsim"))
+            .args(["study", spec, "--out", out.to_str().unwrap(), "--cache", cache.to_str().unwrap()])
+            .current_dir(root())
+            .env_remove("SLFSIM_DATA")
+            .env_remove("LD_LIBRARY_PATH")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let children = [spawn(&a, &shared), spawn(&b, &shared), spawn(&r, &d.path().join("private-cache"))];
+    let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    for (o, name) in outs.iter().zip(["a", "b", "reference"]) {
+        assert!(o.status.success(), "study {name} failed: {}", stderr(o));
+    }
+    let counts: Vec<(usize, usize)> = outs.iter().map(|o| cache_counts(&String::from_utf8_lossy(&o.stdout))).collect();
+    println!("(computed, reused) by a, b and the reference: {counts:?}");
+    let distinct = counts[2].0;
+    assert!(distinct > 0, "the reference computed nothing: {counts:?}");
+    // Each distinct job was computed once by the two racing processes together
+    // (the other one waited for it or found it), and every entry is there.
+    assert_eq!(counts[0].0 + counts[1].0, distinct, "computed by a, b vs distinct jobs: {counts:?}");
+    assert_eq!(cache_entries_in(&shared), distinct);
+    assert!(counts[0].1 >= counts[1].0 && counts[1].1 >= counts[0].0, "each reused the other's jobs: {counts:?}");
+    for f in ["study.csv", "summary.csv"] {
+        for out in [&a, &b] {
+            assert!(
+                read(&r.join(f)) == read(&out.join(f)),
+                "{f} of {} differs from a private cold cache",
+                out.display()
+            );
+        }
+    }
+    // A damaged entry (here truncated) is computed again and replaced, with the same results.
+    let victim = std::fs::read_dir(&shared)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("align-"))
+        .expect("an align entry");
+    let whole = read(&victim);
+    std::fs::write(&victim, &whole[..whole.len() / 2]).unwrap();
+    let c = d.path().join("c");
+    let o = slfsim(&["study", spec, "--out", c.to_str().unwrap(), "--cache", shared.to_str().unwrap()]);
+    assert!(o.status.success(), "study on a damaged cache failed: {}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(cache_counts(&stdout).0, 1, "{stdout}");
+    assert!(stdout.contains("damaged entries replaced: 1"), "{stdout}");
+    assert!(read(&victim) == whole, "the replaced entry differs from the original");
+    assert!(read(&r.join("study.csv")) == read(&c.join("study.csv")));
+}
+
+fn cache_entries_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map_or(0, |r| r.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count())
+}

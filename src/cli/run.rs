@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let dir = args.paths.out(&sc)?;
     let data_dir = ctx.data_dir()?;
     super::fit_to_data(&mut sc, &data_dir);
-    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir, cache_dir: None };
+    let paths = SimPaths { models_dir: args.paths.models(&sc), data_dir, cache: None };
     let started = std::time::Instant::now();
     let horizon_ms = (sc.network.horizon_s * 1000.0) as u64;
     // events.jsonl is streamed into a temporary file beside it during the run;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -11,6 +11,7 @@ use slfsim::report::{
     clean_partial_runs, copy_missing_runs, write_plan, write_run_folder, write_study_results, Timing,
 };
 use slfsim::sim::events::NoEvents;
+use slfsim::sim::job_cache::JobCache;
 use slfsim::sim::simulate::{simulate, SimPaths};
 use slfsim::study::sweep::{plan, shard, Plan};
 
@@ -35,6 +36,10 @@ pub struct StudyArgs {
     /// Checkpoint folder (default: each scenario's models_dir).
     #[arg(long)]
     models_dir: Option<PathBuf>,
+    /// Job cache folder (default: <out>/cache). Shards given one shared folder
+    /// pay each fine-tuning and link evaluation once, also when running at once.
+    #[arg(long, conflicts_with = "merge")]
+    cache: Option<PathBuf>,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -56,6 +61,9 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
     anyhow::ensure!((1..=1024).contains(&args.jobs), "--jobs {} must be in 1..=1024", args.jobs);
     let plan = plan(&file)?;
     let out = args.out.clone().unwrap_or_else(|| Path::new("output").join(&plan.name));
+    // Both folders refused (a file, not writable) before anything is written.
+    slfsim::report::out_dir::check(&out)?;
+    let cache = Arc::new(JobCache::open(&args.cache.clone().unwrap_or_else(|| out.join("cache")))?);
     slfsim::report::out_dir::claim(&out)?;
     let previous = out.join("study.json");
     if previous.exists() {
@@ -111,7 +119,7 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
                 let paths = SimPaths {
                     models_dir: args.models_dir.clone().unwrap_or_else(|| sc.models_dir.clone()),
                     data_dir: data_dir.clone(),
-                    cache_dir: Some(out.join("cache")),
+                    cache: Some(Arc::clone(&cache)),
                 };
                 let started = std::time::Instant::now();
                 let r = simulate(sc, &paths, threads, &mut NoEvents, |_| {})
@@ -133,6 +141,7 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
         }
     });
     pb.finish_and_clear();
+    print_cache(&cache);
     if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
@@ -148,6 +157,15 @@ pub fn run(ctx: &Ctx, args: StudyArgs) -> Result<()> {
         return Ok(());
     }
     finish(&plan, &out)
+}
+
+/// What this process did with the job cache (stdout only: outputs do not depend on it).
+fn print_cache(cache: &JobCache) {
+    let s = cache.stats();
+    let waited =
+        if s.waited > 0 { format!(" ({} after waiting for another run or process)", s.waited) } else { String::new() };
+    let replaced = if s.replaced > 0 { format!("; damaged entries replaced: {}", s.replaced) } else { String::new() };
+    println!("job cache {}: {} computed, {} reused{waited}{replaced}", cache.dir().display(), s.computed, s.hits);
 }
 
 /// Writes the study's tables and plots into `out` from its finished runs.

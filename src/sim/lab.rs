@@ -23,10 +23,13 @@ use std::thread::JoinHandle;
 use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+use super::job_cache::{Entry, JobCache};
 use crate::align::cost::{CostParams, MethodCost};
 use crate::align::{align, judge_as_met, AlignInputs, AlignResult, Budget, Method};
 use crate::seed::stream;
-use crate::transceiver::{link_confidences, load_checkpoint, local_set, test_batch, Profile, Transceiver};
+use crate::transceiver::{
+    checkpoint_digest, link_confidences, load_checkpoint, local_set, test_batch, Profile, Transceiver,
+};
 
 /// What a user brings to a link as TX: its transceiver (profile), the
 /// channel ε it sends over, and the data it holds (a profile's data set).
@@ -139,48 +142,36 @@ pub struct JobContext {
     pub budget: Budget,
     pub cost: CostParams,
     pub seed: u64,
-    /// Where finished jobs are kept across runs (a study's runs share one):
-    /// a job whose key file exists is read instead of run.
-    pub cache_dir: Option<PathBuf>,
+    /// Where finished jobs are kept across runs and processes (a study's
+    /// runs and shards share one): a job whose entry exists is read instead of run.
+    pub cache: Option<Arc<JobCache>>,
     /// ε bins of a radio world: every fine-tuning's aligned link is also
     /// judged at each (empty: only at its own ε).
     pub epsilon_bins: Vec<f64>,
 }
 
 impl JobContext {
-    /// A file name from everything that determines a job's result.
-    fn cache_file(&self, kind: &str, class: LinkClass, key: &str, method: &Method, budget: &Budget) -> Option<PathBuf> {
-        use sha2::{Digest, Sha256};
-        let dir = self.cache_dir.as_ref()?;
+    /// The cache entry of a job, named by everything that determines its
+    /// result (the cache adds the build and its format). None without a
+    /// cache, or when a checkpoint cannot be identified (the job then fails
+    /// with the checkpoint's own error).
+    fn cache_entry(&self, kind: &str, class: LinkClass, key: &str, method: &Method, budget: &Budget) -> Option<Entry> {
+        let cache = self.cache.as_ref()?;
         let (s, rx) = class;
-        let id = serde_json::json!({
+        let weights = |i: usize| checkpoint_digest(&self.models_dir, &self.profiles[i]).ok();
+        let mut id = serde_json::json!({
             "kind": kind, "key": key, "seed": self.seed,
             "tx": self.profiles[s.profile], "data": self.profiles[s.data_profile], "epsilon": s.epsilon(), "rx": self.profiles[rx],
-            "method": method, "budget": budget, "test_images": self.test_images,
+            "weights": [weights(s.profile)?, weights(s.data_profile)?, weights(rx)?],
+            "method": method, "budget": budget, "cost": self.cost, "test_images": self.test_images,
             "data_dir": self.data_dir.canonicalize().unwrap_or_else(|_| self.data_dir.clone()),
             "version": env!("CARGO_PKG_VERSION"),
         });
-        let mut id = id;
         if !self.epsilon_bins.is_empty() && kind == "align" {
             id["epsilon_bins"] = serde_json::json!(self.epsilon_bins);
         }
-        let h = Sha256::digest(id.to_string().as_bytes());
-        Some(dir.join(format!("{kind}-{}.json", h.iter().map(|b| format!("{b:02x}")).collect::<String>())))
+        Some(cache.entry(kind, &id))
     }
-}
-
-/// Reads a cached job result; a missing or unreadable file means "run it".
-fn cached<T: DeserializeOwned>(file: &Option<PathBuf>) -> Option<T> {
-    serde_json::from_slice(&std::fs::read(file.as_ref()?).ok()?).ok()
-}
-
-/// Writes a job result atomically, so a killed run never leaves a partial
-/// cache entry.
-fn store<T: Serialize>(file: &Option<PathBuf>, value: &T) -> Result<(), LabError> {
-    let Some(path) = file else { return Ok(()) };
-    let e = |m: String| LabError { job: path.display().to_string(), msg: m };
-    let bytes = serde_json::to_vec(value).map_err(|x| e(x.to_string()))?;
-    crate::atomic::write_atomic(path, &bytes).map_err(|x| e(x.to_string()))
 }
 
 enum Slot<T> {
@@ -249,11 +240,13 @@ impl TorchLab {
 
     fn spawn<T: Send + Serialize + DeserializeOwned + 'static>(
         &self,
-        file: Option<PathBuf>,
+        entry: Option<Entry>,
         f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static,
     ) -> Slot<T> {
-        if let Some(v) = cached(&file) {
-            return Slot::Done(Ok(v));
+        if let (Some(c), Some(e)) = (&self.ctx.cache, &entry) {
+            if let Some(v) = c.lookup(e) {
+                return Slot::Done(Ok(v));
+            }
         }
         let (tx, rx) = channel();
         let ctx = Arc::clone(&self.ctx);
@@ -270,7 +263,23 @@ impl TorchLab {
                     crate::cancel::with_token(cancel, || {
                         // Fixed per job: results must not depend on the pool size.
                         tch::set_num_threads(1);
-                        f(&ctx).and_then(|v| store(&file, &v).map(|_| v))
+                        match (&ctx.cache, &entry) {
+                            (Some(c), Some(e)) => {
+                                // A job waiting for another holder's entry stops like a running one.
+                                let stop = || crate::cancel::check().is_err();
+                                let mut failed = None;
+                                let r = c.get_or_compute(e, stop, || {
+                                    f(&ctx).map_err(|x| {
+                                        let msg = x.msg.clone();
+                                        failed = Some(x);
+                                        msg
+                                    })
+                                });
+                                // The job's own error as it was, else the cache's.
+                                r.map_err(|msg| failed.unwrap_or_else(|| LabError { job: "job cache".into(), msg }))
+                            }
+                            _ => f(&ctx),
+                        }
                     })
                 }))
                 .unwrap_or_else(|p| Err(LabError { job: "job".into(), msg: format!("panicked: {}", panic_text(&p)) }))
@@ -409,8 +418,8 @@ impl Lab for TorchLab {
             return id;
         }
         let key = format!("eval {}", class_key(|i| &self.ctx.profiles[i].name, class));
-        let file = self.ctx.cache_file("eval", class, &key, &Method::None, &self.ctx.budget);
-        let slot = self.spawn(file, move |ctx| run_eval(ctx, class, &key));
+        let entry = self.ctx.cache_entry("eval", class, &key, &Method::None, &self.ctx.budget);
+        let slot = self.spawn(entry, move |ctx| run_eval(ctx, class, &key));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
@@ -422,9 +431,9 @@ impl Lab for TorchLab {
             return i;
         }
         let k = id.0.clone();
-        let file = self.ctx.cache_file("align", class, &k, &job.method, &job.budget);
+        let entry = self.ctx.cache_entry("align", class, &k, &job.method, &job.budget);
         let (method, budget) = (job.method, job.budget.clone());
-        let slot = self.spawn(file, move |ctx| {
+        let slot = self.spawn(entry, move |ctx| {
             run_job(ctx, class, &method, &budget, &k).map(|(result, after, at_bins)| AlignOutcome {
                 result,
                 after,

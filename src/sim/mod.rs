@@ -9,7 +9,8 @@
 //!   links, pairs, timed changes, and the settings the loop needs).
 //! - `lab`: the real work behind the numbers: LibTorch link evaluations and
 //!   fine-tunings on a rayon pool, memoized and cached (`synthetic`: a
-//!   model-free stand-in for benchmarks and tests of the loop).
+//!   model-free stand-in for benchmarks and tests of the loop);
+//!   `job_cache`: their results on disk, shared by runs and processes.
 //! - `engine`: the clock loop and the dispatch of events to handlers in
 //!   `episodes` (joins, changes, onsets, messages, detection) and
 //!   `alignment` (service, transfers, fine-tuning, installation), over the
@@ -39,6 +40,7 @@ pub mod detect;
 pub mod engine;
 mod episodes;
 pub mod events;
+pub mod job_cache;
 pub mod lab;
 mod metrics;
 pub mod outcome;

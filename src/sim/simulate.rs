@@ -2,9 +2,11 @@
 //! checkpoint it needs, start the LibTorch job pool and run the event loop.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::engine::{run, EngineError, RunOutput};
 use super::events::EventSink;
+use super::job_cache::JobCache;
 use super::lab::{JobContext, LabError, TorchLab};
 use super::world;
 use crate::scenario::Scenario;
@@ -27,8 +29,8 @@ pub enum SimError {
 pub struct SimPaths {
     pub models_dir: PathBuf,
     pub data_dir: PathBuf,
-    /// Finished jobs shared across runs (None: nothing kept).
-    pub cache_dir: Option<PathBuf>,
+    /// Finished jobs shared across runs and processes (None: nothing kept).
+    pub cache: Option<Arc<JobCache>>,
 }
 
 /// Runs `sc`; its events go to `events` as they happen.
@@ -56,7 +58,7 @@ pub fn job_context(sc: &Scenario, paths: &SimPaths) -> JobContext {
         budget: sc.align.budget.clone(),
         cost: sc.align.cost,
         seed: sc.seed,
-        cache_dir: paths.cache_dir.clone(),
+        cache: paths.cache.clone(),
         epsilon_bins: sc.network.radio.as_ref().map(|r| r.bins.clone()).unwrap_or_default(),
     }
 }

@@ -53,6 +53,12 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(Sha256::digest(crate::bounded::read(path, crate::bounded::MAX_CHECKPOINT)?)))
 }
 
+/// The SHA-256 of a profile's weights as its metadata records it (cheap:
+/// the weights themselves are checked when loaded). Keys cached jobs.
+pub fn checkpoint_digest(dir: &Path, profile: &Profile) -> Result<String, CheckpointError> {
+    Ok(read_meta(&checkpoint_paths(dir, profile).1)?.weights_sha256)
+}
+
 fn read_meta(path: &Path) -> Result<CheckpointMeta, CheckpointError> {
     let bytes = crate::bounded::read(path, crate::bounded::MAX_CHECKPOINT)
         .map_err(|e| CheckpointError::Corrupt { path: path.into(), msg: e.to_string() })?;

@@ -21,8 +21,8 @@ mod train;
 
 pub use channel::{apply_channel, ChannelKind, ChannelSpec};
 pub use checkpoint::{
-    checkpoint_paths, is_up_to_date, load_checkpoint, parse_meta, parse_weights, save_checkpoint, CheckpointError,
-    CheckpointMeta,
+    checkpoint_digest, checkpoint_paths, is_up_to_date, load_checkpoint, parse_meta, parse_weights, save_checkpoint,
+    CheckpointError, CheckpointMeta,
 };
 pub use classifier::Classifier;
 pub use codebook::{Codebook, CodebookUsage};
