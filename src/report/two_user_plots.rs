@@ -1,5 +1,6 @@
 //! The plots of the two-user study: accuracy, MSE and recovery time
-//! against the frozen layers ℓ, and accuracy against recovery time.
+//! against the frozen layers ℓ, accuracy against recovery time, and, when
+//! pilot-based aligners were run, accuracy against bytes on the link.
 
 use std::path::{Path, PathBuf};
 
@@ -85,5 +86,65 @@ pub fn write_two_user_plots(out: &Path, summary: &[SummaryRow]) -> Result<Vec<Pa
         &tradeoff,
         false,
     )?);
+    for st in &studies {
+        let rows: Vec<&SummaryRow> = summary.iter().filter(|r| &r.study == st).collect();
+        let series = bytes_series(&rows);
+        if series.iter().any(|s| s.points.len() > 1) {
+            let slug: String = st.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            plots.extend(line_chart(
+                &out.join(format!("two_user_accuracy_vs_bytes_{slug}")),
+                &format!("{st}: accuracy vs bytes on the link (band: ± sd over replicates)"),
+                "bytes on the link (download + upload, log)",
+                "headline accuracy",
+                &series,
+                true,
+            )?);
+        }
+    }
     Ok(plots)
+}
+
+/// A pilot aligner's label split into its family and pilot count:
+/// `latent-map-procrustes-p64` -> (`latent-map-procrustes`, 64).
+fn pilot_family(method: &str) -> Option<(&str, usize)> {
+    let (family, p) = method.rsplit_once("-p")?;
+    (family.starts_with("latent-map") || family.starts_with("index-map")).then_some(())?;
+    Some((family, p.parse().ok()?))
+}
+
+/// One line per pilot aligner (its points over P, by bytes) and one point
+/// per other method, at (bytes on the link, mean accuracy) with ± sd bands.
+fn bytes_series(rows: &[&SummaryRow]) -> Vec<Series> {
+    let mut out: Vec<(String, Vec<(usize, &SummaryRow)>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.method != "none") {
+        let (name, p) = pilot_family(&r.method).map_or((r.method.as_str(), 0), |(f, p)| (f, p));
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => v.push((p, r)),
+            None => out.push((name.to_string(), vec![(p, r)])),
+        }
+    }
+    out.into_iter()
+        .map(|(name, mut v)| {
+            v.sort_by_key(|(p, _)| *p);
+            let a = |r: &SummaryRow| r.accuracy_after;
+            Series {
+                name,
+                points: v.iter().map(|(_, r)| (r.download_bytes.mean + r.upload_bytes.mean, a(r).mean)).collect(),
+                band: Some(v.iter().map(|(_, r)| (a(r).mean - a(r).std, a(r).mean + a(r).std)).collect()),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pilot_family;
+
+    #[test]
+    fn pilot_labels_split_into_family_and_count() {
+        assert_eq!(pilot_family("latent-map-procrustes-p64"), Some(("latent-map-procrustes", 64)));
+        assert_eq!(pilot_family("index-map-p1"), Some(("index-map", 1)));
+        assert_eq!(pilot_family("slf-l2"), None);
+        assert_eq!(pilot_family("split-learning"), None);
+    }
 }
