@@ -71,7 +71,7 @@ fn main() {
     let mut bars = Vec::new();
     for l in 0..=4 {
         let mut sc = base.clone();
-        sc.network.policy.method = Method::Slf { freeze: l, side: FreezeSide::Output };
+        sc.network.policy.method = Method::Slf { freeze: l, side: FreezeSide::Output }.into();
         let o = if l == 2 { simulate(&sc, &mut lab2) } else { simulate(&sc, &mut lab(&sc, threads)) };
         eprintln!("ℓ = {l}: mean recovery {:?}", o.summary.aggregate.recovery_mean_s);
         md += &row(&format!("ℓ = {l}"), &o);

@@ -224,6 +224,42 @@ fn absurd_sizes_are_refused_quickly_in_bounded_memory() {
 }
 
 #[test]
+fn adaptive_policy_inputs_are_refused_with_the_field_or_the_file_and_line() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let slf = "method: slf(freeze: 2, side: output)";
+    let adaptive = |a: &str| format!("method: adaptive(target_accuracy: {a})");
+    let cal = dir.join("cal.csv");
+    write(&cal, "kind,dataset,method,accuracy\nseed,mnist,slf-l2,0.93\nchannel,mnist,slf-l7,0.9\n");
+    let cal_at = format!("{}, calibration: {:?}", adaptive("0.9"), s(&cal));
+    let with_fixed = format!("{slf}, calibration: {:?}", s(&cal));
+    let missing = format!("{}, calibration: \"no/such.csv\"", adaptive("0.9"));
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("target 1.5", adaptive("1.5"), vec!["network.policy.method.adaptive.target_accuracy", "1.5", "[0, 1]"]),
+        ("target -0.1", adaptive("-0.1"), vec!["target_accuracy", "-0.1"]),
+        ("target NaN", adaptive("NaN"), vec!["target_accuracy", "NaN"]),
+        ("target inf", adaptive("inf"), vec!["target_accuracy", "inf"]),
+        ("misspelt strategy", "method: adaptiv(target_accuracy: 0.9)".into(), vec!["adaptiv", "adaptive"]),
+        ("calibration line 3", cal_at, vec!["network.policy.calibration", "cal.csv:3", "slf-l7"]),
+        ("calibration with a fixed method", with_fixed, vec!["network.policy.calibration", "adaptive"]),
+        ("calibration missing", missing, vec!["network.policy.calibration", "no/such.csv"]),
+    ];
+    for (case, method, needles) in cases {
+        let f = quickstart_with(dir, "a", &[(slf, &method)]);
+        refused(&format!("check: {case}"), &["check", s(&f)], &needles);
+    }
+    // `run --calibration` is read the same way, before anything is loaded.
+    let f = quickstart_with(dir, "b", &[(slf, &adaptive("0.9"))]);
+    refused(
+        "run --calibration",
+        &["run", s(&f), "--calibration", s(&cal), "--out", s(&dir.join("o"))],
+        &["cal.csv:3", "slf-l7"],
+    );
+    refused("run --calibration /dev/zero", &["run", s(&f), "--calibration", "/dev/zero"], &["not a regular file"]);
+    assert!(!dir.join("o").exists());
+}
+
+#[test]
 fn the_flag_raises_the_caps_and_check_prints_the_expected_sizes() {
     let d = tempfile::tempdir().unwrap();
     let f = quickstart_with(d.path(), "busy", &[("rate_hz: 2.0", "rate_hz: 100000.0")]);

@@ -222,7 +222,11 @@ fn shipped_network_scenarios_recover_every_pair_and_agree_with_their_events() {
     for file in &files {
         let name = file.file_stem().unwrap().to_str().unwrap();
         let sc = slfsim::scenario::load(file).unwrap();
-        assert_eq!(sc.network.policy.method, Method::Slf { freeze: 2, side: FreezeSide::Output }, "{name}");
+        assert_eq!(
+            sc.network.policy.method.fixed(),
+            Some(&Method::Slf { freeze: 2, side: FreezeSide::Output }),
+            "{name}"
+        );
         let out = d.path().join(name);
         let s = run(file, &out, &["--steps", "3"]);
         let a = &s["aggregate"];
@@ -471,4 +475,53 @@ fn malformed_network_scenarios_are_rejected_before_anything_runs() {
         }
         assert!(!out.exists(), "{name}: a rejected scenario wrote {}", out.display());
     }
+}
+
+/// `scenarios/adaptive.ron` cut to two seed pairs, target 1.0, a few steps, on
+/// the embedded data and real transceivers: the first decision takes the
+/// cheapest candidate (all predicted 1.0 by the prior), the second the next
+/// cheapest untried (the first measured below 1.0); each chosen row's
+/// realised time is its predicted one (one alignment at a time, idle links)
+/// and its realised accuracy the pair's `accuracy_after`.
+#[test]
+fn adaptive_run_on_real_transceivers_records_its_decisions() {
+    let d = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/adaptive.ron")).unwrap();
+    let text = text
+        .replace("target_accuracy: 0.8", "target_accuracy: 1.0")
+        .replace("test_images: 1000", "test_images: 200")
+        .replace(r#"(name: "noisy", count: 3, profile: "mnist_e10_s1", compute: fixed(50e9)),"#, "")
+        .replace(r#"(name: "fashion", count: 3, profile: "fashion_e0_s1", compute: fixed(25e9)),"#, "")
+        .replace(r#"(name: "seed", count: 3"#, r#"(name: "seed", count: 2"#);
+    let file = d.path().join("adaptive.ron");
+    write(&file, &text);
+    let out = d.path().join("out");
+    let s = run(&file, &out, &["--steps", "3"]);
+    assert_eq!(s["method"], "adaptive(target_accuracy=1)");
+    let csv = std::fs::read_to_string(out.join("adaptive.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * 7, "two decisions of 7 candidates: {csv}");
+    let chosen: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("chosen")] == "true").collect();
+    let methods: Vec<&str> = chosen.iter().map(|r| r[col("candidate")]).collect();
+    assert_eq!(methods, ["index-map-p64", "latent-map-procrustes-p64"], "{csv}");
+    let episodes = s["episodes"].as_array().unwrap();
+    for r in &chosen {
+        let num = |c: &str| r[col(c)].parse::<f64>().unwrap();
+        assert!((num("realised_time_s") - num("predicted_time_s")).abs() < 1e-6, "{r:?}");
+        assert_eq!(r[col("ending")], "installed");
+        let pair: u64 = r[col("pair")].parse().unwrap();
+        let e = episodes.iter().find(|e| e["pair"] == pair).unwrap();
+        assert_eq!(num("realised_accuracy"), f(&e["accuracy_after"]), "{r:?}");
+        assert!(num("realised_accuracy") < 1.0);
+    }
+    // The second decision knew the first's result (the same link class).
+    let second = rows.iter().find(|r| r[col("decision")] == "1" && r[col("candidate")] == "index-map-p64").unwrap();
+    assert_eq!(second[col("accuracy_source")], "class");
+    assert_eq!(second[col("predicted_accuracy")], chosen[0][col("realised_accuracy")]);
+    let chosen_events = events(&out).iter().filter(|e| e["event"] == "method_chosen").count();
+    assert_eq!(chosen_events, 2);
+    assert_summary_matches_events(&out, &s);
 }

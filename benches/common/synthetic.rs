@@ -63,7 +63,14 @@ pub fn star_scenario(n: usize) -> Scenario {
     // another over the shared link, plus detection and fine-tuning.
     let p = &sc.profiles[0];
     let b = &sc.align.budget;
-    let c = method_cost(&p.model, p.image_channels(), &sc.network.policy.method, b.steps, b.batch_size, &sc.align.cost);
+    let c = method_cost(
+        &p.model,
+        p.image_channels(),
+        sc.network.policy.method.fixed().expect("a fixed method"),
+        b.steps,
+        b.batch_size,
+        &sc.align.cost,
+    );
     let serial_s = n as f64 * (8.0 * c.download_bytes as f64 / down + 8.0 * c.upload_bytes as f64 / up);
     let compute_s = (c.flops_per_step * b.steps as u64) as f64 / 25e9;
     sc.network.horizon_s = (1.1 * serial_s + compute_s + 10.0).ceil();

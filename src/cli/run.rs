@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// message_received), or none (no events.jsonl).
     #[arg(long, value_enum, default_value_t = Events::All)]
     events: Events,
+    /// The adaptive policy's calibration file (CSV `kind,dataset,method,accuracy`; overrides
+    /// network.policy.calibration).
+    #[arg(long)]
+    calibration: Option<PathBuf>,
     #[command(flatten)]
     paths: Paths,
 }
@@ -34,6 +38,9 @@ enum Events {
 pub fn run(ctx: &Ctx, args: RunArgs) -> Result<()> {
     let mut sc = load_scenario(&args.scenario)?;
     super::override_steps(&mut sc, args.steps)?;
+    if let Some(c) = args.calibration {
+        sc.network.policy.calibration = Some(c);
+    }
     let dir = args.paths.out(&sc)?;
     let data_dir = ctx.data_dir()?;
     super::fit_to_data(&mut sc, &data_dir);

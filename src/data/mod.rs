@@ -34,7 +34,7 @@ pub const SIDE: usize = 32;
 pub const DATA_ENV: &str = "SLFSIM_DATA";
 
 /// The data sets the simulator knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DatasetKind {
     Mnist,

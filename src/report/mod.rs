@@ -9,6 +9,7 @@
 //! PNG text is rendered with an embedded font (see [`ensure_font`]), so plots
 //! come out readable on machines without any system fonts.
 
+mod adaptive_file;
 mod atomic;
 mod chart;
 mod heatmap;

@@ -238,8 +238,11 @@ pub fn check_fields(sc: &Scenario) -> Result<(), Invalid> {
     steps_ok("align.budget.steps", b.steps)?;
     images_ok("eval.test_images", sc.eval.test_images)?;
     // Pilots are test-split images too (disjoint from the judged ones).
-    if let Method::LatentMap { pilots, .. } | Method::IndexMap { pilots } = &sc.network.policy.method {
-        images_ok("network.policy.method.pilots", *pilots)?;
+    let big_l = sc.profiles.first().map_or(0, |p| p.model.decoder_layers());
+    for m in sc.network.policy.method.candidates(big_l) {
+        if let Method::LatentMap { pilots, .. } | Method::IndexMap { pilots } = m {
+            images_ok("network.policy.method.pilots", pilots)?;
+        }
     }
     for p in &sc.profiles {
         let per_sample: f64 =

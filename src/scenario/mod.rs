@@ -15,12 +15,14 @@ use crate::transceiver::Profile;
 
 pub mod limits;
 mod physical;
+mod policy_method;
 mod population;
 mod population_check;
 pub use physical::{
     AreaSpec, ChurnSpec, FadingSpec, MobilitySpec, ModulationSpec, MotionSpec, PathLossSpec, PlacementSpec, RadioSpec,
     RateSpec, StationPlacement,
 };
+pub use policy_method::PolicyMethod;
 pub use population::{
     Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer,
     TopologyShape, TopologySpec, Traffic, UserGroup,

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::physical::{ChurnSpec, MobilitySpec, RadioSpec, StationPlacement};
+use super::PolicyMethod;
 use crate::align::Method;
 
 /// A group of users sharing a profile: `count` users named `name0..` (or
@@ -211,17 +212,27 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
-    /// The alignment method every pair uses (`slf`, `encoder_only` or `retrain`).
-    pub method: Method,
+    /// The alignment method every pair uses (`slf`, `encoder_only`,
+    /// `retrain`, `latent_map`, `index_map`), or `adaptive(target_accuracy: A)`.
+    pub method: PolicyMethod,
     /// Which waiting request an RX serves next.
     pub order: Order,
     /// Alignments an RX serves at once (0: no limit).
     pub max_concurrent: usize,
+    /// The adaptive policy's calibration file (CSV `kind,dataset,method,accuracy`,
+    /// relative to the working directory; `run --calibration` sets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<PathBuf>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { method: Method::Slf { freeze: 0, side: Default::default() }, order: Order::Fifo, max_concurrent: 0 }
+        Policy {
+            method: PolicyMethod::Fixed(Method::Slf { freeze: 0, side: Default::default() }),
+            order: Order::Fifo,
+            max_concurrent: 0,
+            calibration: None,
+        }
     }
 }
 

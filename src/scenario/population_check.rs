@@ -114,9 +114,9 @@ impl NetworkSpec {
             }
         }
         self.detection.validate().map_err(|e| super::nested("network.detection", e))?;
-        let m = &self.policy.method;
-        m.validate(big_l).map_err(|e| super::nested("network.policy.method", e))?;
-        if matches!(m, Method::None | Method::SplitLearning) {
+        let pm = &self.policy.method;
+        pm.validate(big_l).map_err(|e| super::nested("network.policy.method", e))?;
+        if let Some(m @ (Method::None | Method::SplitLearning)) = pm.fixed() {
             return Err((
                 "network.policy.method".into(),
                 format!(

@@ -2,6 +2,7 @@
 //! TX's fine-tuning on its compute queue, the upload, and the installation
 //! of φ_ij at RX (or its discarding when TX changed meanwhile).
 
+use super::choice::Ending;
 use super::core::{Job, SimTime};
 use super::engine::{Dir, Engine, EngineError, Ev};
 use super::events::EventKind;
@@ -39,7 +40,9 @@ impl Engine<'_> {
                 format!("exact|{tx}|{rx}|ep{}|r{}", e.episode, e.restarts)
             }
         };
-        let spec = &s.profiles[self.world.users[self.pairs[p].tx].profile].job;
+        let decided = self.decide(now, p, ep)?;
+        let candidate = decided.map(|d| d.0);
+        let spec = self.job_spec(p, candidate);
         let job = self.lab.align(class, key, spec);
         let c = &spec.cost;
         self.pairs[p].serving = Some(Box::new(Serving {
@@ -50,6 +53,8 @@ impl Engine<'_> {
             flops_per_step: c.flops_per_step,
             flops: 0,
             steps: 0,
+            candidate,
+            decision: decided.map(|d| d.1),
         }));
         self.episodes[ep].job = Some(job);
         self.episodes[ep].download_start = Some(now);
@@ -106,9 +111,9 @@ impl Engine<'_> {
                 self.episodes[ep].download_end = Some(now);
                 self.log_pair(now, EventKind::DownloadFinished, p)?;
                 let tx = self.pairs[p].tx;
-                let (job, flops_per_step) =
-                    self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step)).expect("serving");
-                let spec = &self.world.settings.profiles[self.world.users[tx].profile].job;
+                let (job, flops_per_step, candidate) =
+                    self.pairs[p].serving.as_ref().map(|s| (s.job, s.flops_per_step, s.candidate)).expect("serving");
+                let spec = self.job_spec(p, candidate);
                 // With a target, the steps run are an outcome of the real job;
                 // a pilot aligner runs none and encodes its pilots at TX instead.
                 let steps = if spec.method.pilots().is_some() {
@@ -166,9 +171,13 @@ impl Engine<'_> {
         if s.version == self.version(p) && tx_here {
             let a = &self.lab.align_result(s.job)?.after;
             let (accuracy, mse) = (a.accuracy, a.mse);
+            let after = (accuracy, mse, a.mean_confidence);
+            if let Some(d) = s.decision {
+                self.decision_ended(now, d, Ending::Installed, Some(accuracy));
+            }
             let e = &mut self.episodes[ep];
             e.aligned = Some(now);
-            e.after = Some((accuracy, mse, a.mean_confidence));
+            e.after = Some(after);
             let pr = &mut self.pairs[p];
             pr.aligned = Some(s.version);
             pr.aligned_job = Some(s.job);
@@ -184,10 +193,16 @@ impl Engine<'_> {
             self.decoder_installed(p, now)?;
         } else if !tx_here {
             // TX left while this was served: nobody to align with any more.
+            if let Some(d) = s.decision {
+                self.decision_ended(now, d, Ending::TxLeft, None);
+            }
             self.log_pair_with(now, EventKind::StaleAlignmentDiscarded, p, None, None, Some("tx left"))?;
             self.abandon(p, now, "left")?;
         } else {
             // A change arrived while this was served: the decoder is stale.
+            if let Some(d) = s.decision {
+                self.decision_ended(now, d, Ending::Stale, None);
+            }
             self.log_pair(now, EventKind::StaleAlignmentDiscarded, p)?;
             self.enqueue(now, p)?;
         }

@@ -20,6 +20,8 @@
 
 use std::collections::HashMap;
 
+use super::adaptive::Calibration;
+use super::choice::{Adaptive, DecisionRecord};
 use super::core::{
     ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
 };
@@ -47,6 +49,8 @@ pub struct RunOutput {
     pub state: StateBytes,
     /// Radio, cells and churn records (a cells topology only).
     pub physical: Option<PhysicalOutput>,
+    /// The adaptive policy's decisions (empty for a fixed method).
+    pub decisions: Vec<DecisionRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +132,8 @@ pub(super) struct Engine<'a> {
     pub metrics: Metrics,
     pub handled: usize,
     pub phys: PhysState,
+    /// The adaptive policy's calibration and decisions (None: a fixed method).
+    pub adaptive: Option<Adaptive>,
 }
 
 /// Runs the world's network to its horizon, handing every event to
@@ -222,6 +228,11 @@ impl<'a> Engine<'a> {
             metrics: Metrics::default(),
             handled: 0,
             phys: PhysState::new(world),
+            adaptive: s.adaptive.map(|target| Adaptive {
+                target,
+                calibration: Calibration::new(s.calibration.clone()),
+                decisions: Vec::new(),
+            }),
         })
     }
 

@@ -53,7 +53,7 @@ fn one_pair_recovers_at_the_hand_computed_time() {
     let out = simulate(&sc);
     let e = &out.summary.episodes[0];
     let p = &sc.profiles[1];
-    let c = method_cost(&p.model, 1, &sc.network.policy.method, 10, 64, &sc.align.cost);
+    let c = method_cost(&p.model, 1, sc.network.policy.method.fixed().unwrap(), 10, 64, &sc.align.cost);
     // Download: detected at 1 s, 10 ms propagation, then 8·bytes / 8 Mbit/s.
     let down_end = 1.0 + 0.01 + 8.0 * c.download_bytes as f64 / 8e6;
     let ft_end = down_end + (c.flops_per_step * 10) as f64 / 50e9;
@@ -120,7 +120,7 @@ fn a_change_during_service_discards_the_stale_alignment_and_serves_again() {
     // The first service ends as in `one_pair_recovers_at_the_hand_computed_time`, at
     // t1 = 1 + T; its result is discarded and the same service (same bytes and FLOPs)
     // starts at once on the idle RX, so the pair is aligned at 1 + 2T.
-    let c = method_cost(&sc.profiles[1].model, 1, &sc.network.policy.method, 10, 64, &sc.align.cost);
+    let c = method_cost(&sc.profiles[1].model, 1, sc.network.policy.method.fixed().unwrap(), 10, 64, &sc.align.cost);
     let t = 0.01
         + 8.0 * c.download_bytes as f64 / 8e6
         + (c.flops_per_step * 10) as f64 / 50e9

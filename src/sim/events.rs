@@ -41,6 +41,8 @@ pub enum EventKind {
     EpisodeAbandoned,
     /// A user's compute speed changes (trace).
     ComputeChanged,
+    /// The adaptive policy picks a pair's method as its service starts.
+    MethodChosen,
 }
 
 /// One line of `events.jsonl`.

@@ -17,6 +17,8 @@
 //!   state in `state`, the queues in `service` and the accumulators in
 //!   `metrics`; `events` types what `events.jsonl` records; `records`
 //!   assembles the run's records at the end.
+//! - `adaptive`: the adaptive policy's predictor and choice; `choice`: the
+//!   policy in the loop (predicted times, decisions, their records).
 //! - `detect`: the monitor's confidence window and the detection score.
 //! - `outcome`: episode, pair and user records, and aggregates computed
 //!   from them.
@@ -34,8 +36,10 @@
 
 pub mod core;
 
+pub mod adaptive;
 mod alignment;
 pub mod bounds;
+pub mod choice;
 pub mod detect;
 pub mod engine;
 mod episodes;

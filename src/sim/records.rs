@@ -90,7 +90,8 @@ impl Engine<'_> {
             aggregate,
             world: physical.as_ref().map(|p| p.summary.clone()),
         };
-        RunOutput { summary, timeseries: self.metrics.timeseries, state, physical }
+        let decisions = self.decision_records();
+        RunOutput { summary, timeseries: self.metrics.timeseries, state, physical, decisions }
     }
 
     /// An episode as reported: names and seconds.

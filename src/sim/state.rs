@@ -27,6 +27,9 @@ pub(super) struct Serving {
     pub flops_per_step: u64,
     pub flops: u64,
     pub steps: usize,
+    /// Under the adaptive policy: the candidate run and its decision.
+    pub candidate: Option<usize>,
+    pub decision: Option<usize>,
 }
 
 pub(super) struct PairState {

@@ -32,6 +32,9 @@ pub struct SyntheticLab {
     align_class: Vec<LinkClass>,
     /// Aligned links judged at other ε: (job, ε bits) -> eval.
     at_eps: HashMap<(usize, u64), LinkEval>,
+    /// Accuracy after aligning by a method (by label), where it differs from
+    /// the aligned numbers (tests of the adaptive policy).
+    by_method: HashMap<String, f64>,
 }
 
 impl SyntheticLab {
@@ -45,7 +48,15 @@ impl SyntheticLab {
             aligns: Vec::new(),
             align_class: Vec::new(),
             at_eps: HashMap::new(),
+            by_method: HashMap::new(),
         }
+    }
+
+    /// Alignments by the method labelled `label` reach `accuracy` (instead of
+    /// the aligned 0.9).
+    pub fn with_accuracies(mut self, by_label: &[(&str, f64)]) -> SyntheticLab {
+        self.by_method.extend(by_label.iter().map(|&(l, a)| (l.to_string(), a)));
+        self
     }
 
     fn link_eval(&self, (accuracy, mse, conf): (f64, f64, f32)) -> LinkEval {
@@ -108,9 +119,11 @@ impl Lab for SyntheticLab {
         if let Some(&i) = self.align_ids.get(&id) {
             return i;
         }
+        let (_, mse, conf) = ALIGNED;
+        let acc = self.by_method.get(&job.method.label()).copied().unwrap_or(ALIGNED.0);
         let outcome = AlignOutcome {
             result: self.synthetic_result(class, job),
-            after: self.link_eval(ALIGNED),
+            after: self.link_eval((acc, mse, conf)),
             at_bins: Vec::new(),
         };
         self.aligns.push(outcome);

@@ -17,8 +17,9 @@ use super::core::{
 use super::lab::AlignJob;
 use super::physical_world::{build_cells, check_pairs, resolve_churn, Churn, PhysicalWorld};
 use crate::align::cost::method_cost;
+use crate::align::Method;
 use crate::scenario::{
-    Change, ComputeSpec, DetectionRule, Fidelity, LinkParams, Order, RatePer, Scenario, TopologyShape,
+    Change, ComputeSpec, DetectionRule, Fidelity, LinkParams, Order, PolicyMethod, RatePer, Scenario, TopologyShape,
 };
 use crate::seed::stream;
 
@@ -73,8 +74,14 @@ pub struct ProfileInfo {
     pub epsilon: f64,
     /// L, the decoder's layer count.
     pub decoder_layers: usize,
-    /// Its fine-tuning when it is TX (policy method, budget, cost for its model).
+    /// Its fine-tuning when it is TX (policy method, budget, cost for its
+    /// model); under the adaptive policy, its first candidate (SLF ℓ = 0, the
+    /// largest transfer), which bounds the others.
     pub job: AlignJob,
+    /// The adaptive policy's candidates for it as TX (empty for a fixed method).
+    pub candidates: Vec<AlignJob>,
+    /// The data set of its local data (the adaptive policy's calibration kind).
+    pub dataset: crate::data::DatasetKind,
 }
 
 /// How RXs serve detected misalignments.
@@ -95,6 +102,10 @@ pub struct RunSettings {
     pub policy: ServicePolicy,
     /// The policy method's label (`summary.json`).
     pub method: String,
+    /// The adaptive policy's target accuracy (None: a fixed method).
+    pub adaptive: Option<f64>,
+    /// The adaptive policy's calibration file, read (`run --calibration`; empty: none).
+    pub calibration: super::adaptive::FileCalibration,
     pub fidelity: Fidelity,
     pub horizon: SimTime,
     /// The horizon as written (reported as is).
@@ -220,7 +231,8 @@ pub fn build(sc: &Scenario) -> Result<World, Invalid> {
         }
     }
     let nodes = users.len();
-    let settings = settings(sc);
+    let mut settings = settings(sc);
+    settings.calibration = read_calibration(sc, &settings.profiles)?;
     let mut world = World {
         users,
         nodes,
@@ -424,24 +436,49 @@ fn edge_params(l: &LinkParams) -> EdgeParams {
     EdgeParams { down_bps: l.down_bps, up_bps: l.up_bps, latency_s: l.latency_s }
 }
 
+/// The adaptive policy's calibration file, if the scenario names one.
+fn read_calibration(sc: &Scenario, profiles: &[ProfileInfo]) -> Result<super::adaptive::FileCalibration, Invalid> {
+    let Some(file) = &sc.network.policy.calibration else { return Ok(Default::default()) };
+    let at = "network.policy.calibration";
+    if sc.network.policy.method.fixed().is_some() {
+        return Err((at.into(), "only the adaptive policy reads a calibration file".into()));
+    }
+    let mut labels: Vec<String> = profiles.iter().flat_map(|p| p.candidates.iter().map(|j| j.method.label())).collect();
+    labels.sort();
+    labels.dedup();
+    let text = crate::bounded::read_text(file, 16 << 20)
+        .map_err(|e| (at.to_string(), format!("cannot read {}: {e}", file.display())))?;
+    super::adaptive::parse_calibration(&text, file, &labels).map_err(|e| (at.to_string(), e.to_string()))
+}
+
 /// Everything the loop reads of the scenario besides the population.
 fn settings(sc: &Scenario) -> RunSettings {
     let net = &sc.network;
     let b = &sc.align.budget;
-    let method = net.policy.method;
+    let policy = net.policy.method;
     let profiles = sc
         .profiles
         .iter()
-        .map(|p| ProfileInfo {
-            name: p.name.clone(),
-            epsilon: p.channel.epsilon,
-            decoder_layers: p.model.decoder_layers(),
-            job: AlignJob {
+        .map(|p| {
+            let job = |method: Method| AlignJob {
                 method,
                 budget: b.clone(),
                 // Bytes of slf / encoder-only / retrain do not depend on the steps run.
                 cost: method_cost(&p.model, p.image_channels(), &method, b.steps, b.batch_size, &sc.align.cost),
-            },
+            };
+            let mut jobs: Vec<AlignJob> = policy.candidates(p.model.decoder_layers()).into_iter().map(job).collect();
+            let first = jobs[0].clone();
+            if policy.fixed().is_some() {
+                jobs.clear();
+            }
+            ProfileInfo {
+                name: p.name.clone(),
+                epsilon: p.channel.epsilon,
+                decoder_layers: p.model.decoder_layers(),
+                job: first,
+                candidates: jobs,
+                dataset: p.data.dataset,
+            }
         })
         .collect();
     let horizon = secs_to_ns(net.horizon_s);
@@ -451,7 +488,12 @@ fn settings(sc: &Scenario) -> RunSettings {
         profiles,
         detection: net.detection.clone(),
         policy: ServicePolicy { order: net.policy.order, max_concurrent: net.policy.max_concurrent },
-        method: method.label(),
+        method: policy.label(),
+        adaptive: match policy {
+            PolicyMethod::Adaptive { target_accuracy } => Some(target_accuracy),
+            PolicyMethod::Fixed(_) => None,
+        },
+        calibration: Default::default(),
         fidelity: net.fidelity,
         horizon,
         horizon_s: net.horizon_s,

@@ -362,7 +362,7 @@ mod tests {
         assert_eq!(scaling.runs[0].seed, scaling.runs[3].seed);
         assert_eq!(scaling.runs[3].values, ["2", "1"]);
         assert_eq!(scaling.scenarios[3].network.users[1].count, 2);
-        assert_eq!(scaling.scenarios[3].network.policy.method.freeze(4), Some(1));
+        assert_eq!(scaling.scenarios[3].network.policy.method.fixed().unwrap().freeze(4), Some(1));
         let last = scaling.scenarios.last().unwrap();
         assert_eq!(last.network.users[1].count, 256);
         let smoke = plan(&dir.join("smoke.ron")).unwrap_or_else(|e| panic!("{e}"));

@@ -293,6 +293,14 @@ impl Network {
         })
     }
 
+    /// The rate a new flow on `links` would get at once if every link's
+    /// capacity were split equally among its flows and the newcomer: a
+    /// forecast, not max-min sharing (which may give it more where other
+    /// flows are held back elsewhere), in bit/s; +inf for an empty route.
+    pub fn newcomer_rate(&self, links: &[LinkId]) -> f64 {
+        links.iter().map(|l| self.capacity[l.0] / (self.count[l.0] as f64 + 1.0)).fold(f64::INFINITY, f64::min)
+    }
+
     /// Number of active flows.
     pub fn active(&self) -> usize {
         self.active

@@ -73,7 +73,7 @@ pub struct ComputeRow {
 }
 
 /// The rows of a CSV text with exactly `header`, as (line, fields).
-fn rows<'a>(text: &'a str, file: &Path, header: &[&str]) -> Result<Vec<(usize, Vec<&'a str>)>, TraceError> {
+pub(crate) fn rows<'a>(text: &'a str, file: &Path, header: &[&str]) -> Result<Vec<(usize, Vec<&'a str>)>, TraceError> {
     let err = |line: usize, msg: String| TraceError { file: file.display().to_string(), line, msg };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
     let first = lines.find(|(_, l)| !l.is_empty()).ok_or_else(|| err(1, "empty trace".into()))?;

@@ -1,0 +1,281 @@
+//! The adaptive policy, `method: adaptive(target_accuracy: A)`: when a
+//! pair's service starts, RX picks, among the candidates
+//! (`PolicyMethod::candidates`: SLF ℓ = 0..=L, `latent_map` with Procrustes
+//! and `index_map` on 64 pilots), the one with the smallest predicted
+//! recovery time whose predicted accuracy reaches A; if none does, the most
+//! accurate (ties: the faster, then the earlier candidate).
+//!
+//! Predicted time: the cost model's bytes at the rate a new flow would get
+//! on the pair's route now (`Network::newcomer_rate`, plus the route's
+//! latency), down then up, and its FLOPs on TX's compute queue as it stands
+//! (waiting for the jobs already queued there). RX's fit of a pilot map is
+//! not queued on RX's compute in a run, so it is not predicted either.
+//!
+//! Predicted accuracy, first that applies:
+//! 1. `class`: the mean realised accuracy of this candidate on this link
+//!    class (TX's profile, ε and data; RX's profile) in this run;
+//! 2. `kind`: its mean on links of the same kind (how TX differs from RX:
+//!    `data` set, else `channel` ε, else `seed`, i.e. another checkpoint)
+//!    judged on the same RX data set;
+//! 3. `file`: the calibration file's value for that kind and data set;
+//! 4. `prior`: 1.0, optimistic, so that every candidate is tried, cheapest
+//!    first, until the run has measured it.
+//!
+//! The means are updated when an alignment is installed, in simulated-time
+//! order (the loop's), so the choices are the same for any `--threads`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use super::lab::LinkClass;
+use super::world::ProfileInfo;
+use crate::data::DatasetKind;
+
+/// How a TX differs from the RX it meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Another checkpoint (seed) on the same data and channel.
+    Seed,
+    /// TX sends over another channel ε than RX's profile was trained for.
+    Channel,
+    /// TX holds another data set than RX's profile.
+    Data,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Seed, Kind::Channel, Kind::Data];
+
+    /// The kind of link `class` (data set first, then ε).
+    pub fn of(class: LinkClass, profiles: &[ProfileInfo]) -> Kind {
+        let (tx, rx) = class;
+        let rx = &profiles[rx];
+        if profiles[tx.data_profile].dataset != rx.dataset {
+            Kind::Data
+        } else if tx.epsilon() != rx.epsilon {
+            Kind::Channel
+        } else {
+            Kind::Seed
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Seed => "seed",
+            Kind::Channel => "channel",
+            Kind::Data => "data",
+        }
+    }
+}
+
+/// Where a predicted accuracy came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Class,
+    Kind,
+    File,
+    Prior,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Class => "class",
+            Source::Kind => "kind",
+            Source::File => "file",
+            Source::Prior => "prior",
+        })
+    }
+}
+
+/// The prior before any measurement: optimistic (see the module doc).
+pub const PRIOR_ACCURACY: f64 = 1.0;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Mean {
+    sum: f64,
+    n: u64,
+}
+
+impl Mean {
+    fn get(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+}
+
+/// A calibration key beyond the link class: kind and RX's data set.
+pub type KindKey = (Kind, DatasetKind);
+
+/// Predicted accuracy per candidate (by method label): online means and
+/// the calibration file's values.
+#[derive(Debug, Clone, Default)]
+pub struct Calibration {
+    /// From a calibration file: (kind, RX's data set, method label) -> accuracy.
+    pub file: BTreeMap<(KindKey, String), f64>,
+    by_class: BTreeMap<(LinkClass, String), Mean>,
+    by_kind: BTreeMap<(KindKey, String), Mean>,
+}
+
+impl Calibration {
+    pub fn new(file: BTreeMap<(KindKey, String), f64>) -> Calibration {
+        Calibration { file, ..Calibration::default() }
+    }
+
+    pub fn predict(&self, class: LinkClass, kind: KindKey, method: &str) -> (f64, Source) {
+        let m = method.to_string();
+        if let Some(a) = self.by_class.get(&(class, m.clone())).and_then(Mean::get) {
+            return (a, Source::Class);
+        }
+        let k = (kind, m);
+        if let Some(a) = self.by_kind.get(&k).and_then(Mean::get) {
+            return (a, Source::Kind);
+        }
+        match self.file.get(&k) {
+            Some(&a) => (a, Source::File),
+            None => (PRIOR_ACCURACY, Source::Prior),
+        }
+    }
+
+    /// An alignment by `method` of a link `class` was installed with `accuracy`.
+    pub fn observe(&mut self, class: LinkClass, kind: KindKey, method: &str, accuracy: f64) {
+        let by_class = self.by_class.entry((class, method.to_string())).or_default();
+        let by_kind = self.by_kind.entry((kind, method.to_string())).or_default();
+        for m in [by_class, by_kind] {
+            m.sum += accuracy;
+            m.n += 1;
+        }
+    }
+}
+
+/// One candidate as predicted at a decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    pub method: String,
+    pub accuracy: f64,
+    pub source: Source,
+    pub time_s: f64,
+}
+
+/// The candidate to run: the fastest predicted to reach `target`, else the
+/// most accurate (ties: faster, then earlier in the list). `preds` is not empty.
+pub fn choose(preds: &[Prediction], target: f64) -> usize {
+    let meets = (0..preds.len()).filter(|&i| preds[i].accuracy >= target);
+    let fastest = meets.min_by(|&i, &j| preds[i].time_s.total_cmp(&preds[j].time_s).then(i.cmp(&j)));
+    fastest.unwrap_or_else(|| {
+        (0..preds.len())
+            .min_by(|&i, &j| {
+                let (a, b) = (&preds[i], &preds[j]);
+                b.accuracy.total_cmp(&a.accuracy).then(a.time_s.total_cmp(&b.time_s)).then(i.cmp(&j))
+            })
+            .expect("at least one candidate")
+    })
+}
+
+/// A calibration file's values: (kind, RX's data set, method label) -> accuracy.
+pub type FileCalibration = BTreeMap<(KindKey, String), f64>;
+
+/// Parses a calibration file: CSV with the header `kind,dataset,method,accuracy`
+/// (blank lines and `#` comments skipped), `kind` one of seed, channel, data,
+/// `dataset` RX's data set (mnist, fashion_mnist, cifar10), `method` one of
+/// `labels` (the candidates' labels, e.g. `slf-l2`, `index-map-p64`) and
+/// `accuracy` in [0, 1]; one row per (kind, dataset, method). Errors name
+/// the file and line.
+pub fn parse_calibration(
+    text: &str,
+    file: &std::path::Path,
+    labels: &[String],
+) -> Result<FileCalibration, super::physical::churn::TraceError> {
+    use super::physical::churn::{rows, TraceError};
+    let err = |line: usize, msg: String| TraceError { file: file.display().to_string(), line, msg };
+    let mut out = FileCalibration::new();
+    for (line, f) in rows(text, file, &["kind", "dataset", "method", "accuracy"])? {
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == f[0])
+            .ok_or_else(|| err(line, format!("kind: {:?} is not seed, channel or data", f[0])))?;
+        let dataset = DatasetKind::ALL.into_iter().find(|d| d.to_string() == f[1]).ok_or_else(|| {
+            let names: Vec<String> = DatasetKind::ALL.iter().map(|d| d.to_string()).collect();
+            err(line, format!("dataset: {:?} is not one of {}", f[1], names.join(", ")))
+        })?;
+        if !labels.iter().any(|l| l == f[2]) {
+            return Err(err(line, format!("method: {:?} is not a candidate ({})", f[2], labels.join(", "))));
+        }
+        let accuracy = match f[3].parse::<f64>() {
+            Ok(a) if a.is_finite() && (0.0..=1.0).contains(&a) => a,
+            _ => return Err(err(line, format!("accuracy: {:?} is not a number in [0, 1]", f[3]))),
+        };
+        if out.insert(((kind, dataset), f[2].to_string()), accuracy).is_some() {
+            return Err(err(line, format!("a second row for {}, {}, {}", f[0], f[1], f[2])));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(accuracy: f64, time_s: f64) -> Prediction {
+        Prediction { method: String::new(), accuracy, source: Source::Prior, time_s }
+    }
+
+    #[test]
+    fn the_fastest_that_meets_the_target_else_the_most_accurate() {
+        let preds = [p(0.95, 30.0), p(0.93, 12.0), p(0.80, 0.1), p(0.70, 0.05)];
+        assert_eq!(choose(&preds, 0.9), 1, "0.93 in 12 s beats 0.95 in 30 s");
+        assert_eq!(choose(&preds, 0.75), 2);
+        assert_eq!(choose(&preds, 0.0), 3);
+        assert_eq!(choose(&preds, 0.99), 0, "none meets 0.99: the most accurate");
+        // Ties: the faster, then the earlier.
+        assert_eq!(choose(&[p(0.5, 3.0), p(0.5, 2.0), p(0.5, 2.0)], 0.9), 1);
+        assert_eq!(choose(&[p(0.9, 2.0), p(0.9, 2.0)], 0.9), 0);
+    }
+
+    #[test]
+    fn predictions_fall_back_from_class_to_kind_to_file_to_prior() {
+        use super::super::lab::TxState;
+        let tx = |profile| TxState { profile, epsilon_bits: 0f64.to_bits(), data_profile: profile };
+        let (c1, c2) = ((tx(1), 0), (tx(2), 0));
+        let k = (Kind::Seed, DatasetKind::Mnist);
+        let mut file = BTreeMap::new();
+        file.insert((k, "slf-l0".to_string()), 0.7);
+        let mut cal = Calibration::new(file);
+        assert_eq!(cal.predict(c1, k, "slf-l0"), (0.7, Source::File));
+        assert_eq!(cal.predict(c1, k, "slf-l1"), (PRIOR_ACCURACY, Source::Prior));
+        cal.observe(c1, k, "slf-l0", 0.9);
+        cal.observe(c2, k, "slf-l0", 0.8);
+        assert_eq!(cal.predict(c1, k, "slf-l0"), (0.9, Source::Class));
+        let (a, s) = cal.predict((tx(3), 0), k, "slf-l0");
+        assert!((a - 0.85).abs() < 1e-12 && s == Source::Kind, "{a} {s}");
+        assert_eq!(cal.predict((tx(3), 0), (Kind::Data, DatasetKind::Mnist), "slf-l0").1, Source::Prior);
+    }
+
+    #[test]
+    fn calibration_files_parse_and_bad_rows_name_file_and_line() {
+        let f = std::path::Path::new("cal.csv");
+        let labels = vec!["slf-l0".to_string(), "index-map-p64".to_string()];
+        let ok = "kind,dataset,method,accuracy\n# measured\nseed,mnist,slf-l0,0.94\n\ndata,mnist,index-map-p64,0.68\n";
+        let c = parse_calibration(ok, f, &labels).unwrap();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[&((Kind::Data, DatasetKind::Mnist), "index-map-p64".to_string())], 0.68);
+        for (text, want) in [
+            ("kind,method,accuracy\n", "cal.csv:1: the header must be"),
+            ("kind,dataset,method,accuracy\nsed,mnist,slf-l0,0.9\n", "cal.csv:2: kind: \"sed\""),
+            ("kind,dataset,method,accuracy\nseed,svhn,slf-l0,0.9\n", "cal.csv:2: dataset: \"svhn\""),
+            (
+                "kind,dataset,method,accuracy\nseed,mnist,slf-l9,0.9\n",
+                "cal.csv:2: method: \"slf-l9\" is not a candidate",
+            ),
+            ("kind,dataset,method,accuracy\n\nseed,mnist,slf-l0,1.2\n", "cal.csv:3: accuracy: \"1.2\""),
+            ("kind,dataset,method,accuracy\nseed,mnist,slf-l0,NaN\n", "cal.csv:2: accuracy"),
+            ("kind,dataset,method,accuracy\nseed,mnist,slf-l0,0.9\nseed,mnist,slf-l0,0.8\n", "cal.csv:3: a second row"),
+            ("kind,dataset,method,accuracy\nseed,mnist,slf-l0\n", "cal.csv:2: 3 fields"),
+        ] {
+            let e = parse_calibration(text, f, &labels).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{e:?} should start with {want:?}");
+        }
+    }
+}
