@@ -40,6 +40,7 @@ pub mod engine;
 mod episodes;
 pub mod events;
 pub mod lab;
+mod lab_jobs;
 mod metrics;
 pub mod outcome;
 pub mod physical;

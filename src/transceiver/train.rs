@@ -55,11 +55,20 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 /// (N,) and their count: the data that never leaves the user.
 pub fn local_data(profile: &Profile, data_dir: &Path) -> Result<(Tensor, Tensor, usize), TrainError> {
     let set = data::load_cached(data_dir, profile.data.dataset, Split::Train, profile.data.color)?;
+    local_data_of(profile, &set)
+}
+
+/// `local_data` from the training split `set` of the profile's data set.
+pub fn local_data_of(profile: &Profile, set: &data::ImageSet) -> Result<(Tensor, Tensor, usize), TrainError> {
     let mut rng = stream(profile.seed, "partition", &[]);
     let idx = data::select(&set.labels, 10, &profile.data.partition, &mut rng)?;
-    let local = set.subset(&idx);
-    let b = TestBatch::from_set(&local);
-    Ok((b.images, b.labels, local.len()))
+    // The whole set in order needs no copy before the tensor's own.
+    let b = if idx.iter().enumerate().all(|(i, &j)| i == j) && idx.len() == set.len() {
+        TestBatch::from_set(set)
+    } else {
+        TestBatch::from_set(&set.subset(&idx))
+    };
+    Ok((b.images, b.labels, idx.len()))
 }
 
 /// Held-out test images of a profile's data set (the first `n`).
