@@ -3,9 +3,10 @@
 //!
 //! Only what the engine reads is computed: the headline judge's accuracy,
 //! the MSE and RX's confidences. TX's messages are encoded once per job and
-//! sent over each channel ε with that judgement's own noise stream, so the
-//! numbers are those of `align` and `link_confidences` on the same link. The
-//! data sets are read once per lab and shared by its jobs.
+//! sent over each channel ε. At the link's own ε the numbers are those of
+//! `align` and `link_confidences` (two noise streams); at the other ε bins
+//! of a radio world one decoding gives both. The data sets are read once
+//! per lab and shared by its jobs.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,8 +20,8 @@ use crate::align::{exchange, headline_judge, judge_stream, AlignInputs, Budget, 
 use crate::data::{self, Partition, Split};
 use crate::seed::stream;
 use crate::transceiver::{
-    encode_messages, judge_messages, load_checkpoint, local_data_of, message_confidences, test_batch, ChannelSpec,
-    Classifier, Messages, Profile, TestBatch, Transceiver,
+    encode_messages, judge_messages, judge_messages_seen, load_checkpoint, local_data_of, message_confidences,
+    test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
 };
 
 /// Data sets as tensors, read once per lab and shared by its jobs.
@@ -155,13 +156,15 @@ pub(super) fn align_job(
     let mut at_bins = Vec::new();
     if !matches!(method, Method::None) {
         let own = class.0.epsilon();
-        // Each bin with its own noise streams.
+        let judge = headline(&ends.tx, &ends.rx);
+        // Each bin with its own noise stream; RX's confidences come from the
+        // reconstructions the accuracy is judged on (one decoding per bin).
         for &eps in ctx.epsilon_bins.iter().filter(|&&x| x != own) {
             let channel = ChannelSpec { epsilon: eps, ..atx.profile.channel };
-            let tag = eps.to_string();
-            let mut judged = stream(ctx.seed, "bin-eval", &[key, &tag]);
-            let mut seen = stream(ctx.seed, "bin-monitor", &[key, &tag]);
-            at_bins.push((eps, judge(&ends, &msgs, &channel, arx, &mut judged, &mut seen)));
+            let mut rng = stream(ctx.seed, "bin-eval", &[key, &eps.to_string()]);
+            let (m, confidences) =
+                judge_messages_seen(&msgs, &channel, arx, judge, &ends.rx.classifier, &ends.test, &mut rng);
+            at_bins.push((eps, LinkEval::new(m.accuracy, m.mse, confidences)));
         }
     }
     Ok(AlignOutcome { steps: ex.steps, after, at_bins })

@@ -113,9 +113,41 @@ pub fn judge_messages(
     test: &TestBatch,
     rng: &mut ChaCha8Rng,
 ) -> (LinkMetrics, Vec<f64>) {
+    let (metrics, accuracies, _) = decode_judged(msgs, channel, rx, judges, None, test, rng);
+    (metrics, accuracies)
+}
+
+/// `judge_messages` by one `judge`, plus `seer`'s confidence (max softmax) on
+/// each of the same reconstructions: one decoding pass and one draw of
+/// noise for both (one classifier pass too when `seer` is `judge`).
+pub fn judge_messages_seen(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judge: &Classifier,
+    seer: &Classifier,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f32>) {
+    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some(seer), test, rng);
+    (metrics, confidences)
+}
+
+/// Sends, decodes and judges `msgs`; each judge's accuracy and, given a
+/// `seer`, its confidence per image.
+fn decode_judged(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judges: &[&Classifier],
+    seer: Option<&Classifier>,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f64>, Vec<f32>) {
     let n = test.len();
     let k = msgs.k;
     let mut correct = vec![0i64; judges.len()];
+    let mut confidences = Vec::new();
     let mut sq_err = 0f64;
     let mut all_idx: Vec<i64> = Vec::with_capacity((n * 64) as usize);
     tch::no_grad(|| {
@@ -131,9 +163,18 @@ pub fn judge_messages(
             let rows = rx.codebook.lookup(&Tensor::from_slice(&sent));
             let x_hat = rx.decoder.forward(&rx.grid(&rows)).clamp(0.0, 1.0);
             sq_err += (&x_hat - &x).square().sum(Kind::Double).double_value(&[]);
+            let mut seen = None;
             for (c, judge) in correct.iter_mut().zip(judges) {
-                let pred = judge.forward(&x_hat).argmax(1, false);
-                *c += pred.eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+                let logits = judge.forward(&x_hat);
+                *c += logits.argmax(1, false).eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+                if seer.is_some_and(|s| std::ptr::eq(s, *judge)) {
+                    seen = Some(logits);
+                }
+            }
+            if let Some(seer) = seer {
+                let logits = seen.unwrap_or_else(|| seer.forward(&x_hat));
+                let conf = logits.softmax(1, Kind::Float).max_dim(1, false).0;
+                confidences.extend(Vec::<f32>::try_from(&conf).expect("confidences are f32"));
             }
             start += len;
         }
@@ -148,7 +189,7 @@ pub fn judge_messages(
         usage: usage(&all_idx, k as usize),
         images: n as usize,
     };
-    (metrics, accuracies)
+    (metrics, accuracies, confidences)
 }
 
 /// Accuracy of a classifier on clean images.

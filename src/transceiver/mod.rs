@@ -28,7 +28,10 @@ pub use classifier::Classifier;
 pub use codebook::{Codebook, CodebookUsage};
 pub use config::{DataSpec, ModelConfig, Profile, TrainConfig};
 pub use layers::{Conv, ConvKind};
-pub use link::{classifier_accuracy, encode_messages, judge_messages, link_confidences, message_confidences, Messages};
+pub use link::{
+    classifier_accuracy, encode_messages, judge_messages, judge_messages_seen, link_confidences, message_confidences,
+    Messages,
+};
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
 pub use train::{
