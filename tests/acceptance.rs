@@ -66,7 +66,7 @@ fn matched_pairs_align_and_seeds_misalign_on_real_mnist() {
 #[test]
 fn slf_recovers_a_misaligned_pair_on_real_mnist() {
     use slfsim::align::{align, cost::CostParams, AlignInputs, Budget, FreezeSide, Method};
-    use slfsim::transceiver::local_set;
+    use slfsim::transceiver::local_data;
     tch::set_num_threads(2);
     let data = full_data();
     let sc = slfsim::scenario::load(&root().join("scenarios/transceivers.ron")).unwrap();
@@ -74,7 +74,7 @@ fn slf_recovers_a_misaligned_pair_on_real_mnist() {
     let (ptx, prx) = (sc.profile("mnist_e0_s1").unwrap(), sc.profile("mnist_e0_s2").unwrap());
     let tx = load_checkpoint(&models, ptx).unwrap().0;
     let rx = load_checkpoint(&models, prx).unwrap().0;
-    let local = local_set(ptx, &data).unwrap();
+    let local = local_data(ptx, &data).unwrap().0;
     let test = test_batch(ptx, &data, 2000).unwrap();
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data };
     let budget = Budget { steps: 300, eval_every: 100, curve_images: 200, ..Budget::default() };

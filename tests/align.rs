@@ -13,7 +13,7 @@ use slfsim::align::{
 };
 use slfsim::seed::stream;
 use slfsim::transceiver::{
-    evaluate_link_judged, load_checkpoint, local_set, test_batch, train_profile, vq_step, Profile, Transceiver,
+    evaluate_link_judged, load_checkpoint, local_data, test_batch, train_profile, vq_step, Profile, Transceiver,
 };
 
 fn tiny(name: &str, seed: u64) -> Profile {
@@ -28,7 +28,7 @@ fn tiny(name: &str, seed: u64) -> Profile {
 struct Pair {
     tx: Transceiver,
     rx: Transceiver,
-    local: slfsim::transceiver::LocalData,
+    local: tch::Tensor,
     test: slfsim::transceiver::TestBatch,
 }
 
@@ -36,7 +36,7 @@ fn train_pair() -> Pair {
     let (ptx, prx) = (tiny("a", 1), tiny("b", 2));
     let tx = train_profile(&ptx, &embedded_data(), &mut |_, _, _| {}).unwrap().0;
     let rx = train_profile(&prx, &embedded_data(), &mut |_, _, _| {}).unwrap().0;
-    let local = local_set(&ptx, &embedded_data()).unwrap();
+    let local = local_data(&ptx, &embedded_data()).unwrap().0;
     let test = test_batch(&ptx, &embedded_data(), 200).unwrap();
     Pair { tx, rx, local, test }
 }
@@ -183,7 +183,7 @@ fn a_split_learning_step_hands_over_four_tensors_and_computes_the_joint_gradient
     let guard = pair();
     let p = guard.as_ref().unwrap();
     let batch = 16;
-    let x = p.local.batch(&(0..batch).collect::<Vec<i64>>());
+    let x = p.local.narrow(0, 0, batch);
     // Joint: SLF ℓ = 0 at TX, one SGD step of rate 1, so each parameter moves by its gradient.
     let (joint, _) = start_finetune(&p.tx, &p.rx, &Method::Slf { freeze: 0, side: FreezeSide::Output }, 1e-3).unwrap();
     let sgd = |ps: Vec<&tch::Tensor>| {
@@ -350,7 +350,7 @@ fn slf_recovers_a_misaligned_shipped_pair_on_the_embedded_data() {
     let (ptx, prx) = (sc.profile("mnist_e0_s2").unwrap(), sc.profile("mnist_e0_s1").unwrap());
     let tx = load_checkpoint(&models, ptx).unwrap().0;
     let rx = load_checkpoint(&models, prx).unwrap().0;
-    let local = local_set(ptx, &data).unwrap();
+    let local = local_data(ptx, &data).unwrap().0;
     let test = test_batch(ptx, &data, 1000).unwrap();
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data };
     let budget = Budget { steps: 40, eval_every: 20, curve_images: 200, ..Budget::default() };

@@ -15,8 +15,8 @@ pub use method::{FreezeSide, MapKind, Method};
 pub use payload::{download_payload, hand_over, install, payload_bytes, upload_payload, Payload};
 pub use pilot::{fit_latent_map, index_table, pilot_message_bytes, LatentMap};
 pub use slf::{
-    align, gap_recovered, judge_as_met, start_finetune, AlignInputs, AlignResult, Aligned, Budget, CurvePoint, Handed,
-    Judge, Judged,
+    align, exchange, gap_recovered, headline_judge, judge_stream, start_finetune, AlignInputs, AlignResult, Aligned,
+    Budget, CurvePoint, Exchange, Handed, Judge, Judged,
 };
 pub use split::{split_step, CutTraffic};
 pub use trainable::Trainable;

@@ -14,9 +14,7 @@ use super::payload::{download_payload, install, payload_bytes, upload_payload, P
 use super::pilot::{pilot_exchange, pilot_images};
 use super::split::{split_step, CutTraffic};
 use crate::seed::stream;
-use crate::transceiver::{
-    adam, evaluate_link_judged, train_profile, vq_step, LocalData, TestBatch, TrainError, Transceiver,
-};
+use crate::transceiver::{adam, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver};
 
 /// How long TX fine-tunes: a step budget, optionally cut short once a target
 /// is met at one of the checks made every `eval_every` steps.
@@ -132,7 +130,7 @@ pub fn gap_recovered(before: f64, after: f64, matched: f64) -> Option<f64> {
 /// What TX holds for the fine-tuning: its local training images (never sent)
 /// and held-out test images of its data set (for judging only).
 pub struct AlignInputs<'a> {
-    pub local_images: &'a LocalData,
+    pub local_images: &'a Tensor,
     pub test: &'a TestBatch,
     /// For `retrain`, which reloads TX's data through the training code,
     /// and the pilot aligners, which read their pilots from it.
@@ -180,9 +178,8 @@ fn judge(
     seed: u64,
 ) -> Judged {
     // The same channel noise for every judgement of a pair: before/after differ by the models only.
-    let key = [tx.name(), rx.name()];
     let judges = [&rx.classifier, &tx.classifier];
-    let (m, acc) = evaluate_link_judged(link_tx, link_rx, &judges, test, &mut stream(seed, "align-eval", &key));
+    let (m, acc) = evaluate_link_judged(link_tx, link_rx, &judges, test, &mut judge_stream(tx, rx, seed));
     Judged { accuracy_rx: acc[0], accuracy_tx: acc[1], mse: m.mse, psnr_db: m.psnr_db }
 }
 
@@ -261,28 +258,19 @@ fn finetune(
 ) -> Result<usize, TrainError> {
     let mut brng = stream(seed, "align-batches", key);
     let mut nrng = stream(seed, "align-channel", key);
-    let n = inputs.local_images.len();
+    let n = inputs.local_images.size()[0];
     // A target already met before any step costs nothing.
     let steps_allowed = if check(0)? { 0 } else { budget.steps };
     let mut steps = 0;
     for s in 1..=steps_allowed {
         let idx: Vec<i64> = (0..budget.batch_size).map(|_| rand::Rng::random_range(&mut brng, 0..n)).collect();
-        step(&inputs.local_images.batch(&idx), &mut nrng)?;
+        step(&inputs.local_images.index_select(0, &Tensor::from_slice(&idx)), &mut nrng)?;
         steps = s;
         if budget.eval_every > 0 && (s % budget.eval_every == 0 || s == budget.steps) && check(s)? {
             break;
         }
     }
     Ok(steps)
-}
-
-/// The link as met, judged exactly as [`align`] judges its `before`:
-/// (headline accuracy, MSE). A link evaluation needs neither TX's local data
-/// nor the matched link.
-pub fn judge_as_met(tx: &Transceiver, rx: &Transceiver, test: &TestBatch, seed: u64) -> (f64, f64) {
-    let headline = if tx.profile.data.dataset == rx.profile.data.dataset { Judge::Rx } else { Judge::Tx };
-    let j = judge(tx, rx, tx, rx, test, seed);
-    (acc_of(headline, &j), j.mse)
 }
 
 /// Aligns TX with RX by `method`. Returns the measured result and both ends
@@ -302,11 +290,87 @@ pub fn align(
     seed: u64,
 ) -> Result<(AlignResult, Aligned), TrainError> {
     let big_l = rx.decoder.layers.len();
-    let config = |msg: String| TrainError::Config { profile: tx.name().into(), msg };
-    method.validate(big_l).map_err(config)?;
-    let headline = if tx.profile.data.dataset == rx.profile.data.dataset { Judge::Rx } else { Judge::Tx };
+    method.validate(big_l).map_err(|msg| TrainError::Config { profile: tx.name().into(), msg })?;
+    let headline = headline_judge(tx, rx);
     let before = judge(tx, rx, tx, rx, inputs.test, seed);
     let matched = judge(tx, tx, tx, rx, inputs.test, seed);
+    let ex = exchange(tx, rx, method, budget, inputs, seed, true)?;
+    let (aligned, steps, curve) = (ex.aligned, ex.steps, ex.curve);
+    let after = if matches!(method, Method::None) {
+        before
+    } else {
+        judge(&aligned.tx, &aligned.rx, tx, rx, inputs.test, seed)
+    };
+
+    let c = method_cost(&tx.profile.model, tx.profile.image_channels(), method, steps, budget.batch_size, cost);
+    let result = AlignResult {
+        tx: tx.name().into(),
+        rx: rx.name().into(),
+        method: method.label(),
+        freeze: method.freeze(big_l),
+        steps,
+        headline,
+        before,
+        after,
+        matched,
+        gap_recovered: gap_recovered(acc_of(headline, &before), acc_of(headline, &after), acc_of(headline, &matched)),
+        download_bytes: c.download_bytes,
+        upload_bytes: c.upload_bytes,
+        per_step_up_bytes: c.per_step_up_bytes,
+        per_step_down_bytes: c.per_step_down_bytes,
+        flops_per_step: c.flops_per_step,
+        finetune_flops: c.total_flops(steps),
+        download_s: c.download_s,
+        compute_s: c.compute_s,
+        upload_s: c.upload_s,
+        recovery_time_s: c.download_s + c.compute_s + c.upload_s,
+        curve,
+    };
+    Ok((result, aligned))
+}
+
+/// The judge whose accuracy is the headline of a TX -> RX link: RX's own
+/// classifier on one data set, TX's across data sets.
+pub fn headline_judge(tx: &Transceiver, rx: &Transceiver) -> Judge {
+    if tx.profile.data.dataset == rx.profile.data.dataset {
+        Judge::Rx
+    } else {
+        Judge::Tx
+    }
+}
+
+/// The channel-noise stream `align` judges a TX -> RX link with (before,
+/// after, matched), so a caller that judges the link itself meets the same noise.
+pub fn judge_stream(tx: &Transceiver, rx: &Transceiver, seed: u64) -> ChaCha8Rng {
+    stream(seed, "align-eval", &[tx.name(), rx.name()])
+}
+
+/// An exchange run, not judged: both ends after it, the steps run and the
+/// curve (empty unless asked for or needed by a target).
+pub struct Exchange {
+    pub aligned: Aligned,
+    pub steps: usize,
+    pub curve: Vec<CurvePoint>,
+}
+
+/// The exchange of `align` alone: TX and RX as they come out of it, without
+/// judging the link before, matched or after. The curve is judged only when
+/// `record_curve` is set or the budget has a target (which needs the checks); the
+/// checks draw from their own streams, so skipping them changes nothing else.
+pub fn exchange(
+    tx: &Transceiver,
+    rx: &Transceiver,
+    method: &Method,
+    budget: &Budget,
+    inputs: &AlignInputs,
+    seed: u64,
+    record_curve: bool,
+) -> Result<Exchange, TrainError> {
+    let big_l = rx.decoder.layers.len();
+    let config = |msg: String| TrainError::Config { profile: tx.name().into(), msg };
+    method.validate(big_l).map_err(config)?;
+    let headline = headline_judge(tx, rx);
+    let judging = record_curve || budget.target_accuracy.is_some() || budget.target_mse.is_some();
     let curve_set = first(inputs.test, budget.curve_images);
     let key = [tx.name(), rx.name()];
     // The link as it would be if TX uploaded now: RX installs what TX sends.
@@ -315,6 +379,9 @@ pub fn align(
     };
     let mut curve = Vec::new();
     let mut check = |tx_side: &Transceiver, rx_base: &Transceiver, step: usize| -> Result<bool, TrainError> {
+        if !judging {
+            return Ok(false);
+        }
         let j = judge(tx_side, &link_now(tx_side, rx_base)?, tx, rx, &curve_set, seed);
         curve.push(CurvePoint { step, accuracy_rx: j.accuracy_rx, accuracy_tx: j.accuracy_tx, mse: j.mse });
         let acc = if headline == Judge::Rx { j.accuracy_rx } else { j.accuracy_tx };
@@ -395,34 +462,7 @@ pub fn align(
             (up, rx_side)
         }
     };
-    let after =
-        if matches!(method, Method::None) { before } else { judge(&tx_side, &rx_side, tx, rx, inputs.test, seed) };
-
-    let c = method_cost(&tx.profile.model, tx.profile.image_channels(), method, steps, budget.batch_size, cost);
-    let result = AlignResult {
-        tx: tx.name().into(),
-        rx: rx.name().into(),
-        method: method.label(),
-        freeze: method.freeze(big_l),
-        steps,
-        headline,
-        before,
-        after,
-        matched,
-        gap_recovered: gap_recovered(acc_of(headline, &before), acc_of(headline, &after), acc_of(headline, &matched)),
-        download_bytes: c.download_bytes,
-        upload_bytes: c.upload_bytes,
-        per_step_up_bytes: c.per_step_up_bytes,
-        per_step_down_bytes: c.per_step_down_bytes,
-        flops_per_step: c.flops_per_step,
-        finetune_flops: c.total_flops(steps),
-        download_s: c.download_s,
-        compute_s: c.compute_s,
-        upload_s: c.upload_s,
-        recovery_time_s: c.download_s + c.compute_s + c.upload_s,
-        curve,
-    };
-    Ok((result, Aligned { tx: tx_side, rx: rx_side, upload, handed }))
+    Ok(Exchange { aligned: Aligned { tx: tx_side, rx: rx_side, upload, handed }, steps, curve })
 }
 
 #[cfg(test)]

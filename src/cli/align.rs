@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use slfsim::align::{align, AlignInputs, FreezeSide, MapKind, Method};
 use slfsim::report::{line_chart, text_table, write_json_atomic, Series};
-use slfsim::transceiver::{load_checkpoint, local_set, test_batch};
+use slfsim::transceiver::{load_checkpoint, local_data, test_batch};
 
 use super::{load_scenario, Ctx, Paths};
 
@@ -124,7 +124,7 @@ pub fn run(ctx: &Ctx, args: AlignArgs) -> Result<()> {
     let data_dir = ctx.data_dir()?;
     let (tx, _) = load_checkpoint(&models_dir, ptx)?;
     let (rx, _) = load_checkpoint(&models_dir, prx)?;
-    let local = local_set(ptx, &data_dir)?;
+    let (local, _, _) = local_data(ptx, &data_dir)?;
     let test = test_batch(ptx, &data_dir, sc.eval.test_images)?;
     let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &data_dir };
     let (res, _) = align(&tx, &rx, &method, &budget, &sc.align.cost, &inputs, args.seed.unwrap_or(sc.seed))?;

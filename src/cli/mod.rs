@@ -2,6 +2,7 @@
 //! library, prints a short summary and where the results are.
 
 mod align;
+mod alloc;
 mod eval;
 mod progress;
 mod report;
@@ -187,6 +188,7 @@ impl Paths {
 }
 
 pub fn main() -> i32 {
+    alloc::tune();
     signals::install();
     // A panic is a bug; it still ends as one `error:` line and status 1, and
     // the default hook's multi-line report is kept for SLFSIM_LOG.

@@ -119,7 +119,7 @@ impl Engine<'_> {
                 let steps = if spec.method.pilots().is_some() {
                     0
                 } else if spec.steps_are_outcome() {
-                    self.lab.align_result(job)?.result.steps
+                    self.lab.align_result(job)?.steps
                 } else {
                     spec.budget.steps
                 };

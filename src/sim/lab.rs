@@ -20,16 +20,14 @@ use std::sync::mpsc::{channel, Receiver};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rand::RngCore;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::job_cache::{Entry, JobCache};
+pub use super::lab_jobs::JobData;
+use super::lab_jobs::{align_job, eval_job};
 use crate::align::cost::{CostParams, MethodCost};
-use crate::align::{align, judge_as_met, AlignInputs, AlignResult, Budget, Method};
-use crate::seed::stream;
-use crate::transceiver::{
-    checkpoint_digest, link_confidences, load_checkpoint, local_set, test_batch, Profile, Transceiver,
-};
+use crate::align::{Budget, Method};
+use crate::transceiver::{checkpoint_digest, Profile};
 
 /// What a user brings to a link as TX: its transceiver (profile), the
 /// channel ε it sends over, and the data it holds (a profile's data set).
@@ -68,10 +66,10 @@ impl LinkEval {
     }
 }
 
-/// A finished alignment: the measured result and the aligned link judged.
+/// A finished alignment: the fine-tuning steps it ran and the aligned link judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlignOutcome {
-    pub result: AlignResult,
+    pub steps: usize,
     pub after: LinkEval,
     /// The aligned link judged at the other ε bins of a radio world (ε, eval).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -148,6 +146,8 @@ pub struct JobContext {
     /// ε bins of a radio world: every fine-tuning's aligned link is also
     /// judged at each (empty: only at its own ε).
     pub epsilon_bins: Vec<f64>,
+    /// The data sets the jobs read, loaded once.
+    pub data: JobData,
 }
 
 impl JobContext {
@@ -315,103 +315,6 @@ pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn err(job: &str) -> impl Fn(String) -> LabError + '_ {
-    move |msg| LabError { job: job.to_string(), msg }
-}
-
-/// TX's transceiver in `state`: its checkpoint, sending over ε and holding
-/// another profile's data (whose classifier then judges TX's meaning).
-fn tx_model(ctx: &JobContext, s: TxState, job: &str) -> Result<Transceiver, LabError> {
-    let (mut tx, _) =
-        load_checkpoint(&ctx.models_dir, &ctx.profiles[s.profile]).map_err(|e| err(job)(e.to_string()))?;
-    tx.profile.channel.epsilon = s.epsilon();
-    if s.data_profile != s.profile {
-        let (other, _) =
-            load_checkpoint(&ctx.models_dir, &ctx.profiles[s.data_profile]).map_err(|e| err(job)(e.to_string()))?;
-        tx.profile.data = other.profile.data.clone();
-        tx.classifier = other.classifier;
-    }
-    Ok(tx)
-}
-
-/// A job's result, its link's numbers, and the aligned link at every other ε bin.
-type JobOutput = (AlignResult, LinkEval, Vec<(f64, LinkEval)>);
-
-fn run_job(
-    ctx: &JobContext,
-    class: LinkClass,
-    method: &Method,
-    budget: &Budget,
-    key: &str,
-) -> Result<JobOutput, LabError> {
-    let job = format!("job {key}");
-    let e = err(&job);
-    let tx = tx_model(ctx, class.0, &job)?;
-    let (rx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[class.1]).map_err(|x| e(x.to_string()))?;
-    let local = local_set(&tx.profile, &ctx.data_dir).map_err(|x| e(x.to_string()))?;
-    let test = test_batch(&tx.profile, &ctx.data_dir, ctx.test_images).map_err(|x| e(x.to_string()))?;
-    let inputs = AlignInputs { local_images: &local, test: &test, data_dir: &ctx.data_dir };
-    // One u64 seed per job, from the scenario seed and the job's identity.
-    let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
-    let (result, aligned) = align(&tx, &rx, method, budget, &ctx.cost, &inputs, seed).map_err(|x| e(x.to_string()))?;
-    // `none` leaves the link as met (`after` is `before`; both ends are clones).
-    let j = result.after;
-    // What RX's classifier can see without labels (the monitor rule uses it).
-    let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
-    let confidences = link_confidences(&aligned.tx, &aligned.rx, &rx.classifier, &test, &mut rng);
-    let eval = LinkEval::new(result.headline_accuracy(&j), j.mse, confidences);
-    let at_bins = if matches!(method, Method::None) {
-        Vec::new()
-    } else {
-        at_bins(ctx, aligned, &tx, &rx, &result, &test, class.0.epsilon(), key)
-    };
-    Ok((result, eval, at_bins))
-}
-
-/// A link as met, judged as a fine-tuning judges its `before` (same seed, so
-/// the same numbers), without loading TX's local data or judging the
-/// matched link, which a link evaluation does not report.
-fn run_eval(ctx: &JobContext, class: LinkClass, key: &str) -> Result<LinkEval, LabError> {
-    let job = format!("job {key}");
-    let e = err(&job);
-    let tx = tx_model(ctx, class.0, &job)?;
-    let (rx, _) = load_checkpoint(&ctx.models_dir, &ctx.profiles[class.1]).map_err(|x| e(x.to_string()))?;
-    let test = test_batch(&tx.profile, &ctx.data_dir, ctx.test_images).map_err(|x| e(x.to_string()))?;
-    let seed = stream(ctx.seed, "align-job", &[key]).next_u64();
-    let (accuracy, mse) = judge_as_met(&tx, &rx, &test, seed);
-    let mut rng = stream(ctx.seed, "monitor-bank", &[key]);
-    let confidences = link_confidences(&tx, &rx, &rx.classifier, &test, &mut rng);
-    Ok(LinkEval::new(accuracy, mse, confidences))
-}
-
-/// The aligned link (TX and RX after the exchange) judged at every other ε
-/// bin of TX's channel, each with its own noise stream.
-#[allow(clippy::too_many_arguments)]
-fn at_bins(
-    ctx: &JobContext,
-    mut aligned: crate::align::Aligned,
-    tx: &Transceiver,
-    rx: &Transceiver,
-    result: &AlignResult,
-    test: &crate::transceiver::TestBatch,
-    own: f64,
-    key: &str,
-) -> Vec<(f64, LinkEval)> {
-    let mut out = Vec::new();
-    for &eps in ctx.epsilon_bins.iter().filter(|&&e| e != own) {
-        aligned.tx.profile.channel.epsilon = eps;
-        let tag = eps.to_string();
-        let judges = [&rx.classifier, &tx.classifier];
-        let mut rng = stream(ctx.seed, "bin-eval", &[key, &tag]);
-        let (m, acc) = crate::transceiver::evaluate_link_judged(&aligned.tx, &aligned.rx, &judges, test, &mut rng);
-        let j = crate::align::Judged { accuracy_rx: acc[0], accuracy_tx: acc[1], mse: m.mse, psnr_db: m.psnr_db };
-        let mut rng = stream(ctx.seed, "bin-monitor", &[key, &tag]);
-        let confidences = link_confidences(&aligned.tx, &aligned.rx, &rx.classifier, test, &mut rng);
-        out.push((eps, LinkEval::new(result.headline_accuracy(&j), j.mse, confidences)));
-    }
-    out
-}
-
 impl Lab for TorchLab {
     fn evaluate(&mut self, class: LinkClass) -> usize {
         if let Some(&id) = self.eval_ids.get(&class) {
@@ -419,7 +322,7 @@ impl Lab for TorchLab {
         }
         let key = format!("eval {}", class_key(|i| &self.ctx.profiles[i].name, class));
         let entry = self.ctx.cache_entry("eval", class, &key, &Method::None, &self.ctx.budget);
-        let slot = self.spawn(entry, move |ctx| run_eval(ctx, class, &key));
+        let slot = self.spawn(entry, move |ctx| eval_job(ctx, class, &key));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
@@ -433,13 +336,7 @@ impl Lab for TorchLab {
         let k = id.0.clone();
         let entry = self.ctx.cache_entry("align", class, &k, &job.method, &job.budget);
         let (method, budget) = (job.method, job.budget.clone());
-        let slot = self.spawn(entry, move |ctx| {
-            run_job(ctx, class, &method, &budget, &k).map(|(result, after, at_bins)| AlignOutcome {
-                result,
-                after,
-                at_bins,
-            })
-        });
+        let slot = self.spawn(entry, move |ctx| align_job(ctx, class, &method, &budget, &k));
         self.aligns.push(slot);
         self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);

@@ -46,6 +46,7 @@ mod episodes;
 pub mod events;
 pub mod job_cache;
 pub mod lab;
+mod lab_jobs;
 mod metrics;
 pub mod outcome;
 pub mod physical;

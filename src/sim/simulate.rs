@@ -60,6 +60,7 @@ pub fn job_context(sc: &Scenario, paths: &SimPaths) -> JobContext {
         seed: sc.seed,
         cache: paths.cache.clone(),
         epsilon_bins: sc.network.radio.as_ref().map(|r| r.bins.clone()).unwrap_or_default(),
+        data: Default::default(),
     }
 }
 

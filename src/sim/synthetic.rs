@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use super::lab::{AlignJob, AlignOutcome, Lab, LabError, LinkClass, LinkEval};
 use super::world::{ProfileInfo, World};
-use crate::align::{AlignResult, Judge, Judged};
 
 /// Accuracy / MSE / monitor confidence of a link as met across profiles.
 const MISALIGNED: (f64, f64, f32) = (0.1, 0.08, 0.2);
@@ -19,8 +18,7 @@ const ALIGNED: (f64, f64, f32) = (0.9, 0.01, 0.95);
 /// (same profile, own data) evaluates as aligned, less 2 points of accuracy
 /// and confidence per 0.01 of ε above the profile's ε; every other class as
 /// misaligned. Every fine-tuning reaches the aligned numbers after
-/// the full step budget. Bytes and FLOPs in the `AlignResult` come from the
-/// job's cost (the real cost model). Jobs are memoized by class / key like
+/// the full step budget. Jobs are memoized by class / key like
 /// `TorchLab`, so `counts()` matches what a real run would start.
 pub struct SyntheticLab {
     profiles: Vec<ProfileInfo>,
@@ -63,38 +61,12 @@ impl SyntheticLab {
         LinkEval::new(accuracy, mse, vec![conf; self.messages])
     }
 
-    fn judged((accuracy, mse, _): (f64, f64, f32)) -> Judged {
-        Judged { accuracy_rx: accuracy, accuracy_tx: accuracy, mse, psnr_db: -10.0 * mse.log10() }
-    }
-
-    fn synthetic_result(&self, class: LinkClass, job: &AlignJob) -> AlignResult {
-        let (tx_state, rx) = class;
-        let tx = &self.profiles[tx_state.profile];
-        let (b, method, c) = (&job.budget, &job.method, &job.cost);
-        let steps = if method.pilots().is_some() { 0 } else { b.steps };
-        AlignResult {
-            tx: tx.name.clone(),
-            rx: self.profiles[rx].name.clone(),
-            method: method.label(),
-            freeze: method.freeze(tx.decoder_layers),
-            steps,
-            headline: Judge::Rx,
-            before: Self::judged(MISALIGNED),
-            after: Self::judged(ALIGNED),
-            // The synthetic lab's aligned link is the matched one: the whole gap.
-            matched: Self::judged(ALIGNED),
-            gap_recovered: crate::align::gap_recovered(MISALIGNED.0, ALIGNED.0, ALIGNED.0),
-            download_bytes: c.download_bytes,
-            upload_bytes: c.upload_bytes,
-            per_step_up_bytes: c.per_step_up_bytes,
-            per_step_down_bytes: c.per_step_down_bytes,
-            flops_per_step: c.flops_per_step,
-            finetune_flops: c.total_flops(steps),
-            download_s: c.download_s,
-            compute_s: c.compute_s,
-            upload_s: c.upload_s,
-            recovery_time_s: c.download_s + c.compute_s + c.upload_s,
-            curve: Vec::new(),
+    /// Steps a fine-tuning by `job` runs: its whole budget (none for a pilot aligner).
+    fn steps(job: &AlignJob) -> usize {
+        if job.method.pilots().is_some() {
+            0
+        } else {
+            job.budget.steps
         }
     }
 }
@@ -121,11 +93,8 @@ impl Lab for SyntheticLab {
         }
         let (_, mse, conf) = ALIGNED;
         let acc = self.by_method.get(&job.method.label()).copied().unwrap_or(ALIGNED.0);
-        let outcome = AlignOutcome {
-            result: self.synthetic_result(class, job),
-            after: self.link_eval((acc, mse, conf)),
-            at_bins: Vec::new(),
-        };
+        let outcome =
+            AlignOutcome { steps: Self::steps(job), after: self.link_eval((acc, mse, conf)), at_bins: Vec::new() };
         self.aligns.push(outcome);
         self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);

@@ -11,7 +11,7 @@ use super::stats::{mean_std, Spread};
 use crate::align::cost::CostParams;
 use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
 use crate::scenario::TwoUserConfig;
-use crate::transceiver::{load_checkpoint, local_set, test_batch, CheckpointError, Profile, TrainError};
+use crate::transceiver::{load_checkpoint, local_data, test_batch, CheckpointError, Profile, TrainError};
 
 /// One (pair, method) alignment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ pub fn run_two_user(
         let (ptx, prx) = (find(i, &pair.tx)?, find(i, &pair.rx)?);
         let (tx, _) = load_checkpoint(models_dir, ptx)?;
         let (rx, _) = load_checkpoint(models_dir, prx)?;
-        let local = local_set(ptx, data_dir)?;
+        let (local, _, _) = local_data(ptx, data_dir)?;
         let test = test_batch(ptx, data_dir, test_images)?;
         let inputs = AlignInputs { local_images: &local, test: &test, data_dir };
         for m in &methods {

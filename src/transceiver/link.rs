@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::channel::apply_channel;
+use super::channel::{apply_channel, ChannelSpec};
 use super::classifier::Classifier;
 use super::codebook::{usage, CodebookUsage};
 use super::model::Transceiver;
@@ -74,28 +74,107 @@ pub fn evaluate_link_judged(
     test: &TestBatch,
     rng: &mut ChaCha8Rng,
 ) -> (LinkMetrics, Vec<f64>) {
+    judge_messages(&encode_messages(tx, test), &tx.profile.channel, rx, judges, test, rng)
+}
+
+/// TX's messages for a test batch: the codebook indices it sends, before the
+/// channel, in chunks of `CHUNK` images. Links that differ only in TX's
+/// channel ε share them, so the encoder θ runs once.
+#[derive(Debug, Clone)]
+pub struct Messages {
+    chunks: Vec<Vec<i64>>,
+    /// Codebook size K.
+    k: i64,
+}
+
+/// Encodes `test` by TX's encoder θ and codebook.
+pub fn encode_messages(tx: &Transceiver, test: &TestBatch) -> Messages {
     let n = test.len();
-    let k = tx.profile.model.codebook_size;
-    let mut correct = vec![0i64; judges.len()];
-    let mut sq_err = 0f64;
-    let mut all_idx: Vec<i64> = Vec::with_capacity((n * 64) as usize);
+    let mut chunks = Vec::new();
     tch::no_grad(|| {
         let mut start = 0;
         while start < n {
             let len = CHUNK.min(n - start);
+            let idx = tx.codebook.quantize(&tx.flat_latents(&test.images.narrow(0, start, len)));
+            chunks.push(Vec::try_from(&idx).expect("indices are i64"));
+            start += len;
+        }
+    });
+    Messages { chunks, k: tx.profile.model.codebook_size }
+}
+
+/// `msgs` sent over `channel` and decoded by RX, judged as `evaluate_link_judged`
+/// does (the same draws of channel noise, in the same order).
+pub fn judge_messages(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judges: &[&Classifier],
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f64>) {
+    let (metrics, accuracies, _) = decode_judged(msgs, channel, rx, judges, None, test, rng);
+    (metrics, accuracies)
+}
+
+/// `judge_messages` by one `judge`, plus `seer`'s confidence (max softmax) on
+/// each of the same reconstructions: one decoding pass and one draw of
+/// noise for both (one classifier pass too when `seer` is `judge`).
+pub fn judge_messages_seen(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judge: &Classifier,
+    seer: &Classifier,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f32>) {
+    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some(seer), test, rng);
+    (metrics, confidences)
+}
+
+/// Sends, decodes and judges `msgs`; each judge's accuracy and, given a
+/// `seer`, its confidence per image.
+fn decode_judged(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judges: &[&Classifier],
+    seer: Option<&Classifier>,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f64>, Vec<f32>) {
+    let n = test.len();
+    let k = msgs.k;
+    let mut correct = vec![0i64; judges.len()];
+    let mut confidences = Vec::new();
+    let mut sq_err = 0f64;
+    let mut all_idx: Vec<i64> = Vec::with_capacity((n * 64) as usize);
+    tch::no_grad(|| {
+        let mut start = 0;
+        for chunk in &msgs.chunks {
+            let len = CHUNK.min(n - start);
             let x = test.images.narrow(0, start, len);
             let y = test.labels.narrow(0, start, len);
-            let idx = tx.codebook.quantize(&tx.flat_latents(&x));
-            let mut sent: Vec<i64> = Vec::try_from(&idx).expect("indices are i64");
+            let mut sent = chunk.clone();
             all_idx.extend_from_slice(&sent);
-            apply_channel(&tx.profile.channel, k, &mut sent, rng);
+            apply_channel(channel, k, &mut sent, rng);
             // RX reads the received indices in *its own* codebook.
             let rows = rx.codebook.lookup(&Tensor::from_slice(&sent));
             let x_hat = rx.decoder.forward(&rx.grid(&rows)).clamp(0.0, 1.0);
             sq_err += (&x_hat - &x).square().sum(Kind::Double).double_value(&[]);
+            let mut seen = None;
             for (c, judge) in correct.iter_mut().zip(judges) {
-                let pred = judge.forward(&x_hat).argmax(1, false);
-                *c += pred.eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+                let logits = judge.forward(&x_hat);
+                *c += logits.argmax(1, false).eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
+                if seer.is_some_and(|s| std::ptr::eq(s, *judge)) {
+                    seen = Some(logits);
+                }
+            }
+            if let Some(seer) = seer {
+                let logits = seen.unwrap_or_else(|| seer.forward(&x_hat));
+                let conf = logits.softmax(1, Kind::Float).max_dim(1, false).0;
+                confidences.extend(Vec::<f32>::try_from(&conf).expect("confidences are f32"));
             }
             start += len;
         }
@@ -110,7 +189,7 @@ pub fn evaluate_link_judged(
         usage: usage(&all_idx, k as usize),
         images: n as usize,
     };
-    (metrics, accuracies)
+    (metrics, accuracies, confidences)
 }
 
 /// Accuracy of a classifier on clean images.
@@ -138,21 +217,26 @@ pub fn link_confidences(
     test: &TestBatch,
     rng: &mut ChaCha8Rng,
 ) -> Vec<f32> {
-    let n = test.len();
-    let k = tx.profile.model.codebook_size;
-    let mut out = Vec::with_capacity(n as usize);
+    message_confidences(&encode_messages(tx, test), &tx.profile.channel, rx, judge, test, rng)
+}
+
+/// `link_confidences` for messages already encoded, sent over `channel`.
+pub fn message_confidences(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judge: &Classifier,
+    test: &TestBatch,
+    rng: &mut ChaCha8Rng,
+) -> Vec<f32> {
+    let mut out = Vec::with_capacity(test.len() as usize);
     tch::no_grad(|| {
-        let mut start = 0;
-        while start < n {
-            let len = CHUNK.min(n - start);
-            let x = test.images.narrow(0, start, len);
-            let mut sent: Vec<i64> =
-                Vec::try_from(&tx.codebook.quantize(&tx.flat_latents(&x))).expect("indices are i64");
-            apply_channel(&tx.profile.channel, k, &mut sent, rng);
+        for chunk in &msgs.chunks {
+            let mut sent = chunk.clone();
+            apply_channel(channel, msgs.k, &mut sent, rng);
             let x_hat = rx.decoder.forward(&rx.grid(&rx.codebook.lookup(&Tensor::from_slice(&sent)))).clamp(0.0, 1.0);
             let conf = judge.forward(&x_hat).softmax(1, Kind::Float).max_dim(1, false).0;
             out.extend(Vec::<f32>::try_from(&conf).expect("confidences are f32"));
-            start += len;
         }
     });
     out

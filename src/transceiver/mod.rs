@@ -28,10 +28,13 @@ pub use classifier::Classifier;
 pub use codebook::{Codebook, CodebookUsage};
 pub use config::{DataSpec, ModelConfig, Profile, TrainConfig};
 pub use layers::{Conv, ConvKind};
-pub use link::{classifier_accuracy, link_confidences};
+pub use link::{
+    classifier_accuracy, encode_messages, judge_messages, judge_messages_seen, link_confidences, message_confidences,
+    Messages,
+};
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
 pub use train::{
-    adam, local_data, local_set, test_batch, train_classifier, train_profile, vq_step, LocalData, Progress, TrainError,
+    adam, local_data, local_data_of, test_batch, train_classifier, train_profile, vq_step, Progress, TrainError,
     TrainReport,
 };

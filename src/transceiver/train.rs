@@ -55,53 +55,20 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 /// (N,) and their count: the data that never leaves the user.
 pub fn local_data(profile: &Profile, data_dir: &Path) -> Result<(Tensor, Tensor, usize), TrainError> {
     let set = data::load_cached(data_dir, profile.data.dataset, Split::Train, profile.data.color)?;
+    local_data_of(profile, &set)
+}
+
+/// `local_data` from the training split `set` of the profile's data set.
+pub fn local_data_of(profile: &Profile, set: &data::ImageSet) -> Result<(Tensor, Tensor, usize), TrainError> {
     let mut rng = stream(profile.seed, "partition", &[]);
     let idx = data::select(&set.labels, 10, &profile.data.partition, &mut rng)?;
-    let local = set.subset(&idx);
-    let b = TestBatch::from_set(&local);
-    Ok((b.images, b.labels, local.len()))
-}
-
-/// A user's local training images as indices into the process-wide data set
-/// (`data::load_cached`): a fine-tuning copies out only the batches it draws,
-/// so concurrent jobs do not each hold a copy of their partition (246 MB per
-/// 60,000 MNIST images as f32).
-#[derive(Debug, Clone)]
-pub struct LocalData {
-    set: std::sync::Arc<data::ImageSet>,
-    idx: Vec<usize>,
-}
-
-impl LocalData {
-    /// Number of local images.
-    pub fn len(&self) -> i64 {
-        self.idx.len() as i64
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.idx.is_empty()
-    }
-
-    /// The local images at positions `picks` (each in `0..len()`), as one
-    /// (B, C, 32, 32) tensor: the same values `index_select` on the whole
-    /// partition would give.
-    pub fn batch(&self, picks: &[i64]) -> Tensor {
-        let n = self.set.image_len();
-        let mut pixels = Vec::with_capacity(picks.len() * n);
-        for &p in picks {
-            pixels.extend_from_slice(self.set.image(self.idx[p as usize]));
-        }
-        let (b, c) = (picks.len() as i64, self.set.channels as i64);
-        Tensor::from_slice(&pixels).reshape([b, c, 32, 32])
-    }
-}
-
-/// The profile's local training images, by reference (see [`LocalData`]).
-pub fn local_set(profile: &Profile, data_dir: &Path) -> Result<LocalData, TrainError> {
-    let set = data::load_cached(data_dir, profile.data.dataset, Split::Train, profile.data.color)?;
-    let mut rng = stream(profile.seed, "partition", &[]);
-    let idx = data::select(&set.labels, 10, &profile.data.partition, &mut rng)?;
-    Ok(LocalData { set, idx })
+    // The whole set in order needs no copy before the tensor's own.
+    let b = if idx.iter().enumerate().all(|(i, &j)| i == j) && idx.len() == set.len() {
+        TestBatch::from_set(set)
+    } else {
+        TestBatch::from_set(&set.subset(&idx))
+    };
+    Ok((b.images, b.labels, idx.len()))
 }
 
 /// Held-out test images of a profile's data set (the first `n`).
