@@ -2,7 +2,7 @@
 //! accuracies: RX serves one TX at a time, so each decision sees the
 //! previous ones' results.
 
-use crate::scenario::{parse, Scenario};
+use crate::scenario::Scenario;
 use crate::sim::engine::{run, RunOutput};
 use crate::sim::synthetic::SyntheticLab;
 use crate::sim::world;
@@ -21,17 +21,8 @@ const ACCURACY: [(&str, f64); 7] = [
 /// `n` TX of profile b (another seed than RX's a) behind one RX that
 /// serves one alignment at a time.
 fn scenario(n: usize, target: f64, extra: &str) -> Scenario {
-    let text = format!(
-        r#"(
-    name: "t",
-    seed: 1,
-    profiles: [
-        (name: "a", data: (dataset: mnist), channel: (kind: index, epsilon: 0.0), seed: 1),
-        (name: "b", data: (dataset: mnist), channel: (kind: index, epsilon: 0.0), seed: 2),
-    ],
-    eval: (test_images: 10),
-    align: (budget: (steps: 10, eval_every: 0, batch_size: 64)),
-    network: (
+    crate::sim::engine::tests::scenario(&format!(
+        r#"
         users: [(name: "bs", profile: "a"), (name: "tx", count: {n}, profile: "b", compute: fixed(50e9))],
         topology: (kind: star(center: "bs"), link: (down_bps: 8e6, up_bps: 4e6, latency_s: 0.01)),
         traffic: [(from: "tx", to: "bs", rate_hz: 1.0)],
@@ -39,10 +30,8 @@ fn scenario(n: usize, target: f64, extra: &str) -> Scenario {
         policy: (method: adaptive(target_accuracy: {target}), max_concurrent: 1{extra}),
         fidelity: memoized,
         horizon_s: 1000.0,
-    ),
-)"#
-    );
-    parse(&text, std::path::Path::new("test.ron")).unwrap_or_else(|e| panic!("{e}"))
+    "#
+    ))
 }
 
 fn simulate(sc: &Scenario) -> RunOutput {

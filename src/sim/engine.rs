@@ -393,4 +393,4 @@ impl<'a> Engine<'a> {
 
 #[cfg(test)]
 #[path = "engine_tests.rs"]
-mod tests;
+pub(crate) mod tests;

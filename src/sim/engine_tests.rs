@@ -9,7 +9,9 @@ use crate::sim::outcome::RunSummary;
 use crate::sim::synthetic::SyntheticLab;
 use crate::sim::world;
 
-fn scenario(network: &str) -> Scenario {
+/// Two MNIST profiles, a (seed 1) and b (seed 2), and `network`: the
+/// synthetic-lab tests' scenario (also used by the adaptive policy's tests).
+pub(crate) fn scenario(network: &str) -> Scenario {
     let text = format!(
         r#"(
     name: "t",
