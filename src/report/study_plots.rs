@@ -1,6 +1,7 @@
 //! The plots of a study: metrics against the number of users (mean and
 //! 95% CI), accuracy against a second numeric axis (e.g. ℓ), mean time per
-//! phase, and the simulator's own wall time and throughput.
+//! phase, the accuracy–recovery Pareto front per population size, and the
+//! simulator's own wall time and throughput.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,88 @@ fn ci_series(name: String, mut v: Vec<(f64, f64, f64)>) -> Series {
         points: v.iter().map(|&(x, y, _)| (x, y)).collect(),
         band: Some(v.iter().map(|&(_, y, c)| (y - c, y + c)).collect()),
     }
+}
+
+/// Values of the x axis to draw one plot each for: all if at most six,
+/// else six evenly spread, in numeric order.
+fn picked_x_values(points: &[PointSummary], x_axis: usize) -> Vec<String> {
+    let mut keys: Vec<(f64, String)> = points
+        .iter()
+        .map(|p| (p.values[x_axis].parse::<f64>().unwrap_or(f64::NAN), p.values[x_axis].clone()))
+        .collect();
+    keys.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    keys.dedup_by(|a, b| a.1 == b.1);
+    if keys.len() <= 6 {
+        keys.into_iter().map(|k| k.1).collect()
+    } else {
+        (0..6).map(|i| keys[i * (keys.len() - 1) / 5].1.clone()).collect()
+    }
+}
+
+/// Indices of the points no other point beats on both mean recovery (lower)
+/// and time-averaged accuracy (higher), in order of recovery.
+pub fn pareto_front(xy: &[(f64, f64)]) -> Vec<usize> {
+    let mut front: Vec<usize> = (0..xy.len())
+        .filter(|&i| {
+            let (x, y) = xy[i];
+            x.is_finite() && y.is_finite() && !xy.iter().any(|&(x2, y2)| x2 <= x && y2 >= y && (x2 < x || y2 > y))
+        })
+        .collect();
+    front.sort_by(|&a, &b| xy[a].0.total_cmp(&xy[b].0));
+    front
+}
+
+/// Accuracy against recovery, one plot per population size: a point per
+/// value of the other axes (e.g. per method) and the Pareto front through
+/// the points nobody beats on both.
+fn pareto_plots(
+    out: &Path,
+    name: &str,
+    labels: &[String],
+    x_axis: usize,
+    points: &[PointSummary],
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    if labels.len() < 2 {
+        return Ok(files);
+    }
+    for xv in picked_x_values(points, x_axis) {
+        let here: Vec<&PointSummary> = points.iter().filter(|p| p.values[x_axis] == xv).collect();
+        let mut xy = Vec::new();
+        let mut series = Vec::new();
+        for p in &here {
+            let (Some(r), Some(a)) = (stat(p, "recovery_mean_s"), stat(p, "time_avg_accuracy")) else { continue };
+            let label = labels
+                .iter()
+                .zip(&p.values)
+                .enumerate()
+                .filter(|(k, _)| *k != x_axis)
+                .map(|(_, (l, v))| format!("{l}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            xy.push((r.mean, a.mean));
+            series.push(Series { name: label, points: vec![(r.mean, a.mean)], band: None });
+        }
+        let front = pareto_front(&xy);
+        if front.is_empty() {
+            continue;
+        }
+        series.push(Series { name: "Pareto front".into(), points: front.iter().map(|&i| xy[i]).collect(), band: None });
+        let xs: Vec<f64> = xy.iter().map(|p| p.0).filter(|x| *x > 0.0 && x.is_finite()).collect();
+        let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let log_x = xs.len() == xy.len() && hi / lo >= 16.0;
+        let x_label = &labels[x_axis];
+        files.extend(line_chart(
+            &out.join(format!("study_pareto_{x_label}_{xv}")),
+            &format!("{name}: accuracy vs recovery at {x_label} = {xv} (means)"),
+            "mean recovery time (s)",
+            "time-averaged network accuracy",
+            &series,
+            log_x,
+        )?);
+    }
+    Ok(files)
 }
 
 /// The study's plots. `x_axis` is the axis that sets the population size.
@@ -121,6 +204,7 @@ pub fn write_study_plots(
             }
         }
     }
+    files.extend(pareto_plots(out, name, labels, x_axis, points)?);
     // Phases: one bar per point, at the largest population of each series.
     let max_users = users.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let bars: Vec<(String, Vec<PhaseMean>)> = points
@@ -175,4 +259,17 @@ pub fn write_study_plots(
         log_x,
     )?);
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pareto_front;
+
+    #[test]
+    fn the_front_keeps_points_nobody_beats_on_both() {
+        // (recovery, accuracy): 1 is beaten by 0 (faster and more accurate);
+        // 3 ties 0 on recovery and is less accurate; 4 is not finite.
+        let xy = [(1.0, 0.8), (2.0, 0.7), (5.0, 0.9), (1.0, 0.6), (f64::NAN, 1.0), (0.5, 0.5)];
+        assert_eq!(pareto_front(&xy), vec![5, 0, 2]);
+    }
 }

@@ -64,6 +64,14 @@ pub struct Axis {
     /// Integers start..=end by step (instead of `values`).
     #[serde(default)]
     pub range: Option<(i64, i64, i64)>,
+    /// Further paths set to the same value at every point, e.g. the counts
+    /// of several groups that grow together.
+    #[serde(default)]
+    pub also: Vec<String>,
+    /// How tables and plots show the values, one name per value (default:
+    /// the value itself; useful for maps such as whole methods).
+    #[serde(default)]
+    pub names: Vec<String>,
 }
 
 impl Axis {
@@ -81,7 +89,23 @@ impl Axis {
         }
     }
 
+    /// Every path the axis sets.
+    fn paths(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.path).chain(&self.also)
+    }
+
     fn expand(&self) -> Result<Vec<Value>, String> {
+        let v = self.expand_values()?;
+        if !self.names.is_empty() && self.names.len() != v.len() {
+            return Err(format!("names has {} entries for {} values", self.names.len(), v.len()));
+        }
+        if let Some(n) = self.names.iter().find(|n| n.is_empty() || n.contains([',', '\n', '\r', '"'])) {
+            return Err(format!("names: {n:?} must be non-empty, without commas, quotes or line breaks"));
+        }
+        Ok(v)
+    }
+
+    fn expand_values(&self) -> Result<Vec<Value>, String> {
         match (&self.range, self.values.is_empty()) {
             (Some(_), false) => Err("give either values or range, not both".into()),
             (None, true) => Err("needs values or a range".into()),
@@ -253,9 +277,11 @@ pub fn plan_text(text: &str, path: &Path) -> Result<Plan, PlanError> {
     let mut values = Vec::new();
     for (i, a) in st.axes.iter().enumerate() {
         let v = a.expand().map_err(|m| invalid(format!("axes[{i}]"), m))?;
-        // Check the path once, on the base.
-        set_path(&mut base_json.clone(), &a.path, v[0].clone())
-            .map_err(|m| invalid(format!("axes[{i}].path"), format!("{}: {m}", a.path)))?;
+        // Check the paths once, on the base.
+        for (k, p) in a.paths().enumerate() {
+            let field = if k == 0 { format!("axes[{i}].path") } else { format!("axes[{i}].also[{}]", k - 1) };
+            set_path(&mut base_json.clone(), p, v[0].clone()).map_err(|m| invalid(field, format!("{p}: {m}")))?;
+        }
         values.push(v);
     }
     let labels: Vec<String> = st.axes.iter().map(Axis::label).collect();
@@ -284,12 +310,15 @@ pub fn plan_text(text: &str, path: &Path) -> Result<Plan, PlanError> {
         let mut json = base_json.clone();
         let mut shown = Vec::new();
         for (k, a) in st.axes.iter().enumerate() {
-            let v = values[k][pick[k]].clone();
-            shown.push(match &v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
+            let v = &values[k][pick[k]];
+            shown.push(match (a.names.get(pick[k]), v) {
+                (Some(n), _) => n.clone(),
+                (None, Value::String(s)) => s.clone(),
+                (None, other) => other.to_string(),
             });
-            set_path(&mut json, &a.path, v).expect("checked on the base");
+            for p in a.paths() {
+                set_path(&mut json, p, v.clone()).expect("checked on the base");
+            }
         }
         let desc = plan.labels.iter().zip(&shown).map(|(l, v)| format!("{l}={v}")).collect::<Vec<_>>().join(", ");
         let point_err = |field: String, msg: String| PlanError::Point {
@@ -365,9 +394,35 @@ mod tests {
         assert_eq!(scaling.scenarios[3].network.policy.method.fixed().unwrap().freeze(4), Some(1));
         let last = scaling.scenarios.last().unwrap();
         assert_eq!(last.network.users[1].count, 256);
+        let strategies = plan(&dir.join("strategies.ron")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(strategies.runs.len(), 6 * 5 * 3);
+        let last = strategies.scenarios.last().unwrap();
+        assert!(last.network.users[1..].iter().all(|g| g.count == 64));
+        assert!(last.network.policy.method.fixed().is_none() && last.network.policy.calibration.is_some());
         let smoke = plan(&dir.join("smoke.ron")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(smoke.runs.len(), 12);
         assert!(smoke.scenarios.iter().all(|s| s.align.budget.steps == 20 && s.eval.test_images == 300));
+    }
+
+    #[test]
+    fn an_axis_sets_further_paths_and_shows_names() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/studies/x.ron");
+        let text = r#"Study(name: "t", scenario: "star_base.ron", axes: [
+            (path: "align.budget.steps", also: ["eval.test_images"], label: "n", values: [200, 300]),
+            (path: "network.policy.method", label: "method", names: ["slf-l0", "map"], values: [
+                {"slf": {"freeze": 0, "side": "output"}},
+                {"latent_map": {"pilots": 16, "map": "procrustes"}},
+            ]),
+        ])"#;
+        let p = plan_text(text, &base).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.runs.len(), 4);
+        assert_eq!(p.runs[3].values, ["300", "map"]);
+        assert_eq!((p.scenarios[3].align.budget.steps, p.scenarios[3].eval.test_images), (300, 300));
+        assert_eq!(p.scenarios[1].network.policy.method.fixed().unwrap().pilots(), Some(16));
+        let bad = text.replace(r#"names: ["slf-l0", "map"]"#, r#"names: ["slf-l0"]"#);
+        assert!(plan_text(&bad, &base).unwrap_err().to_string().contains("names has 1 entries for 2 values"));
+        let bad = text.replace(r#"also: ["eval.test_images"]"#, r#"also: ["eval.nothing"]"#);
+        assert!(plan_text(&bad, &base).unwrap_err().to_string().contains("axes[0].also[0]"));
     }
 
     #[test]

@@ -62,7 +62,10 @@ fn plots(dir: &Path) -> Vec<(String, String)> {
         .collect();
     for s in found {
         if !out.iter().any(|(o, _)| *o == s) {
-            let caption = s.trim_start_matches("study_").replace('_', " ");
+            let caption = match s.strip_prefix("study_pareto_").and_then(|r| r.rsplit_once('_')) {
+                Some((axis, v)) => format!("Time-averaged accuracy against mean recovery at {axis} = {v}: one point per value of the other axes, and the Pareto front"),
+                None => s.trim_start_matches("study_").replace('_', " "),
+            };
             out.push((s, caption));
         }
     }
