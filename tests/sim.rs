@@ -62,7 +62,11 @@ fn assert_summary_matches_events(dir: &Path, s: &Value) {
             let w = work.entry((p, k)).or_default();
             match e["event"].as_str().unwrap() {
                 "download_started" | "upload_started" => w.0 += e["bytes"].as_u64().unwrap(),
-                "finetune_started" => w.1 += e["flops"].as_u64().unwrap(),
+                "finetune_started" => {
+                    // Split learning's per-step hand-overs are the fine-tuning phase's bytes.
+                    w.0 += e["bytes"].as_u64().unwrap_or(0);
+                    w.1 += e["flops"].as_u64().unwrap();
+                }
                 _ => {}
             }
         }
@@ -200,6 +204,11 @@ fn expected_episodes(sc: &Scenario, pairs: &BTreeSet<(String, String)>) -> Vec<(
 /// codebook come down, the first two layers and the codebook go up.
 const DOWNLOAD_L2: u64 = 4 * ((16 * 64 * 9 + 64) + (64 * 64 * 16 + 64) + (64 * 32 * 16 + 32) + (32 * 9 + 1) + 64 * 16);
 const UPLOAD_L2: u64 = 4 * ((16 * 64 * 9 + 64) + (64 * 64 * 16 + 64) + 64 * 16);
+/// Split learning with the default model and batch 64, each way: the codebook
+/// once, and per step two f32 tensors of 64·16·8·8 (z or ∂L/∂z) and 64·32·32
+/// (x̂ or ∂L/∂x̂) values.
+const CODEBOOK: u64 = 4 * 64 * 16;
+const SPLIT_STEP: u64 = 4 * (64 * 16 * 8 * 8 + 64 * 32 * 32);
 
 #[test]
 fn shipped_network_scenarios_recover_every_pair_and_agree_with_their_events() {
@@ -222,11 +231,9 @@ fn shipped_network_scenarios_recover_every_pair_and_agree_with_their_events() {
     for file in &files {
         let name = file.file_stem().unwrap().to_str().unwrap();
         let sc = slfsim::scenario::load(file).unwrap();
-        assert_eq!(
-            sc.network.policy.method.fixed(),
-            Some(&Method::Slf { freeze: 2, side: FreezeSide::Output }),
-            "{name}"
-        );
+        let split = name == "split_star";
+        let method = if split { Method::SplitLearning } else { Method::Slf { freeze: 2, side: FreezeSide::Output } };
+        assert_eq!(sc.network.policy.method.fixed(), Some(&method), "{name}");
         let out = d.path().join(name);
         let s = run(file, &out, &["--steps", "3"]);
         let a = &s["aggregate"];
@@ -267,8 +274,14 @@ fn shipped_network_scenarios_recover_every_pair_and_agree_with_their_events() {
             }
             recovered += 1;
             let services = 1 + e["restarts"].as_u64().unwrap();
-            assert_eq!(e["download_bytes"].as_u64(), Some(services * DOWNLOAD_L2), "{name}: {e}");
-            assert_eq!(e["upload_bytes"].as_u64(), Some(services * UPLOAD_L2), "{name}: {e}");
+            let (down, up) = if split {
+                let each = CODEBOOK + 3 * SPLIT_STEP; // --steps 3
+                (each, each)
+            } else {
+                (DOWNLOAD_L2, UPLOAD_L2)
+            };
+            assert_eq!(e["download_bytes"].as_u64(), Some(services * down), "{name}: {e}");
+            assert_eq!(e["upload_bytes"].as_u64(), Some(services * up), "{name}: {e}");
             if let DetectionRule::Oracle { delay_s } = sc.network.detection {
                 let late = f(&e["detected_s"]) - f(&e["onset_s"]);
                 assert!((late - delay_s).abs() < 1e-9, "{name}: oracle delay: {e}");
@@ -302,6 +315,7 @@ fn shipped_network_scenarios_recover_every_pair_and_agree_with_their_events() {
             }
             "quickstart" => assert_eq!(expected.len(), 3),
             "star8" => assert_eq!(expected.len(), 8),
+            "split_star" => assert_eq!(expected.len(), 4),
             _ => {}
         }
         // Alignment helps: mean accuracy after beats before.
@@ -319,6 +333,24 @@ fn thread_count_does_not_change_a_single_byte() {
     for file in ["summary.json", "events.jsonl", "pairs.csv", "timeseries.csv"] {
         let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
         assert!(x == y, "{file} differs between --threads 1 and --threads 2");
+    }
+}
+
+#[test]
+fn split_learning_runs_are_identical_on_any_thread_count() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = root().join("scenarios/network/split_star.ron");
+    let (a, b) = (d.path().join("t1"), d.path().join("t2"));
+    let s = run(&sc, &a, &["--steps", "4", "--threads", "1"]);
+    run(&sc, &b, &["--steps", "4", "--threads", "2"]);
+    for file in ["summary.json", "events.jsonl", "pairs.csv", "timeseries.csv"] {
+        let (x, y) = (std::fs::read(a.join(file)).unwrap(), std::fs::read(b.join(file)).unwrap());
+        assert!(x == y, "{file} differs between --threads 1 and --threads 2");
+    }
+    // Four real split-learning fine-tunings, each recovered with 4 steps' tensors on the link.
+    assert_eq!((s["aggregate"]["recovered"].as_u64(), s["aggregate"]["fine_tunings"].as_u64()), (Some(4), Some(4)));
+    for e in s["episodes"].as_array().unwrap() {
+        assert_eq!(e["download_bytes"].as_u64(), Some(CODEBOOK + 4 * SPLIT_STEP), "{e}");
     }
 }
 
@@ -460,6 +492,11 @@ fn malformed_network_scenarios_are_rejected_before_anything_runs() {
             vec!["network.traffic[0]", "tx1 and bs are not connected"],
         ),
         ("user", good.replace(r#"from: "tx""#, r#"from: "ghost""#), vec!["network.traffic[0].from", "ghost"]),
+        (
+            "none",
+            good.replace("slf(freeze: 2, side: output)", "none"),
+            vec!["network.policy.method", "none cannot be simulated"],
+        ),
     ];
     for (name, text, needles) in cases {
         let file = d.path().join(format!("bad_{name}.ron"));

@@ -206,6 +206,48 @@ pub fn split_learning_step_bytes(layers: &[LayerCost], batch: u64) -> (u64, u64)
     (sum(true), sum(false))
 }
 
+/// U-shaped split learning as a schedule (what `run` simulates step by step):
+/// the codebook down before the steps and up after them, the four hand-overs
+/// of a step, and who computes what.
+///
+/// The rule for the FLOPs: a step costs `flops_per_step` as for SLF ℓ = 0,
+/// split as `method_cost` splits it: TX holds the encoder and the codebook
+/// (`step_flops_per_sample` on those layers), RX the decoder (the rest). Each
+/// side's forward share is the `forward_flops` of its layers; its backward
+/// share is the remainder (input and weight gradients).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitPlan {
+    pub once_down: u64,
+    pub once_up: u64,
+    /// One step's hand-overs in order, as (up?, bytes): z, x̂, ∂L/∂x̂, ∂L/∂z.
+    pub messages: [(bool, u64); 4],
+    /// One step's compute in order: TX forward, RX forward, RX backward, TX backward.
+    pub flops: [u64; 4],
+}
+
+/// The split-learning schedule of a transceiver of `cfg` with `batch` samples a step.
+pub fn split_learning_plan(cfg: &ModelConfig, image_channels: i64, batch: usize) -> SplitPlan {
+    let layers = layer_costs(cfg, image_channels);
+    let big_l = cfg.decoder_layers();
+    let m = Method::SplitLearning;
+    let t = m.trainable(big_l);
+    let batch = batch as u64;
+    let tx_side: Vec<LayerCost> = layers.iter().filter(|l| l.part != Part::Decoder).cloned().collect();
+    let forward = |tx: bool| -> u64 {
+        layers.iter().filter(|l| (l.part != Part::Decoder) == tx).map(|l| l.forward_flops).sum::<u64>() * batch
+    };
+    let tx_total = step_flops_per_sample(&tx_side, &t) * batch;
+    let rx_total = step_flops_per_sample(&layers, &t) * batch - tx_total;
+    let (tx_fwd, rx_fwd) = (forward(true), forward(false));
+    let (down, up) = (m.downloads(big_l), m.uploads(big_l));
+    SplitPlan {
+        once_down: decoder_bytes(&layers, &down.decoder, down.codebook),
+        once_up: decoder_bytes(&layers, &up.decoder, up.codebook),
+        messages: split_learning_messages(&layers, batch),
+        flops: [tx_fwd, rx_fwd, rx_total - rx_fwd, tx_total - tx_fwd],
+    }
+}
+
 /// What one alignment costs, before any queueing: bytes each way, FLOPs and
 /// the three parts of the recovery time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -416,6 +458,27 @@ mod tests {
                 pilot_rx_flops: 0,
             }
         );
+    }
+
+    #[test]
+    fn split_plan_adds_up_to_the_cost_model() {
+        let cfg = ModelConfig::default();
+        let p = CostParams::default();
+        let plan = split_learning_plan(&cfg, 1, 64);
+        let c = method_cost(&cfg, 1, &Method::SplitLearning, 10, 64, &p);
+        assert_eq!(plan.flops.iter().sum::<u64>(), c.flops_per_step);
+        let step = |up: bool| plan.messages.iter().filter(|m| m.0 == up).map(|m| m.1).sum::<u64>();
+        assert_eq!((step(true), step(false)), (c.per_step_up_bytes, c.per_step_down_bytes));
+        assert_eq!(plan.once_down + 10 * step(false), c.download_bytes);
+        assert_eq!(plan.once_up + 10 * step(true), c.upload_bytes);
+        // The codebook (K·D f32) each way; TX's forward is its encoder and the codeword
+        // search (per image 4,718,592 FLOPs, as in `pilot_bytes_and_flops_by_hand`).
+        assert_eq!((plan.once_down, plan.once_up), (64 * 16 * 4, 64 * 16 * 4));
+        assert_eq!(plan.flops[0], 64 * (262_144 + 4_194_304 + 131_072 + 131_072));
+        // RX runs the whole decoder forward; every backward share is positive.
+        let dec: u64 = layer_costs(&cfg, 1).iter().filter(|l| l.part == Part::Decoder).map(|l| l.forward_flops).sum();
+        assert_eq!(plan.flops[1], 64 * dec);
+        assert!(plan.flops[2] > plan.flops[1] && plan.flops[3] > 0, "{plan:?}");
     }
 
     #[test]

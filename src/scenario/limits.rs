@@ -135,7 +135,8 @@ pub struct Estimate {
     /// Messages sent over the horizon (Poisson, expected).
     pub messages: f64,
     pub episodes: f64,
-    /// Model transfers (a download and an upload per episode served).
+    /// Model transfers (a download and an upload per episode served; split
+    /// learning adds its four hand-overs a step).
     pub transfers: f64,
     pub events: f64,
     pub memory_bytes: f64,
@@ -406,11 +407,17 @@ pub fn finish(sc: &Scenario, users: f64, links: f64, checks: f64, pairs: f64, me
         DetectionRule::Oracle { .. } => 0.0,
     };
     let episodes = pairs * (1.0 + net.dynamics.len() as f64) + false_alarms;
-    let transfers = 2.0 * episodes;
+    // Split learning hands four tensors over a step, each a flow after a compute.
+    let per_step = match net.policy.method.fixed() {
+        Some(Method::SplitLearning) => 4.0 * sc.align.budget.steps as f64,
+        _ => 0.0,
+    };
+    let transfers = (2.0 + per_step) * episodes;
     let samples = if net.sample_s > 0.0 { horizon / net.sample_s + 1.0 } else { 201.0 };
     // Sent and received per message; about a dozen per episode served
-    // (detection, two transfers, fine-tuning, installation, network checks).
-    let events = 2.0 * messages + 12.0 * episodes + changes + users + samples;
+    // (detection, two transfers, fine-tuning, installation, network checks),
+    // and three per split-learning hand-over (its start, a network check, a compute).
+    let events = 2.0 * messages + (12.0 + 3.0 * per_step) * episodes + changes + users + samples;
     let memory_bytes = users * BYTES_PER_USER
         + links * BYTES_PER_LINK
         + pairs * BYTES_PER_PAIR

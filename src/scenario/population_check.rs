@@ -116,13 +116,12 @@ impl NetworkSpec {
         self.detection.validate().map_err(|e| super::nested("network.detection", e))?;
         let pm = &self.policy.method;
         pm.validate(big_l).map_err(|e| super::nested("network.policy.method", e))?;
-        if let Some(m @ (Method::None | Method::SplitLearning)) = pm.fixed() {
+        if let Some(Method::None) = pm.fixed() {
             return Err((
                 "network.policy.method".into(),
-                format!(
-                    "{} cannot be simulated by `run` (use slf, encoder_only, retrain, latent_map or index_map)",
-                    m.label()
-                ),
+                "none cannot be simulated by `run` (use slf, encoder_only, split_learning, retrain, latent_map or \
+                 index_map)"
+                    .into(),
             ));
         }
         positive("network.horizon_s".into(), self.horizon_s)?;

@@ -7,9 +7,10 @@
 //!
 //! Predicted time: the cost model's bytes at the rate a new flow would get
 //! on the pair's route now (`Network::newcomer_rate`, plus the route's
-//! latency), down then up, and its FLOPs on TX's compute queue as it stands
-//! (waiting for the jobs already queued there). RX's fit of a pilot map is
-//! not queued on RX's compute in a run, so it is not predicted either.
+//! latency), down then up, TX's FLOPs on TX's compute queue as it stands
+//! (waiting for the jobs already queued there), and a pilot aligner's RX
+//! FLOPs (encoding the pilots, fitting the map) on RX's queue after the
+//! upload, as the run serves them. Split learning is not a candidate.
 //!
 //! Predicted accuracy, first that applies:
 //! 1. `class`: the mean realised accuracy of this candidate on this link

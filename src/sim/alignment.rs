@@ -1,6 +1,8 @@
 //! Handlers of an alignment being served: RX's queue, the download of φ_j,
-//! TX's fine-tuning on its compute queue, the upload, and the installation
-//! of φ_ij at RX (or its discarding when TX changed meanwhile).
+//! TX's fine-tuning on its compute queue (split learning's steps:
+//! `split_service`), the upload, a pilot aligner's fit on RX's compute, and
+//! the installation of φ_ij at RX (or its discarding when TX changed
+//! meanwhile).
 
 use super::choice::Ending;
 use super::core::{Job, SimTime};
@@ -45,25 +47,28 @@ impl Engine<'_> {
         let spec = self.job_spec(p, candidate);
         let job = self.lab.align(class, key, spec);
         let c = &spec.cost;
+        // Split learning moves the codebook once each way here; its steps' traffic comes between.
+        let (down, up) = spec.split.map_or((c.download_bytes, c.upload_bytes), |s| (s.once_down, s.once_up));
         self.pairs[p].serving = Some(Box::new(Serving {
             version: self.version(p),
             job,
-            download_bytes: c.download_bytes,
-            upload_bytes: c.upload_bytes,
+            upload_bytes: up,
+            delivered: [0; 2],
             flops_per_step: c.flops_per_step,
             flops: 0,
             steps: 0,
             candidate,
             decision: decided.map(|d| d.1),
+            split: None,
         }));
         self.episodes[ep].job = Some(job);
         self.episodes[ep].download_start = Some(now);
-        let bytes = c.download_bytes;
+        let bytes = down;
         self.log_pair_with(now, EventKind::DownloadStarted, p, Some(bytes), None, None)?;
         self.transfer(now, p, Dir::Down, bytes)
     }
 
-    fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
+    pub(super) fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
         if bytes == 0 {
             return self.transfer_done(now, p, dir);
         }
@@ -97,14 +102,20 @@ impl Engine<'_> {
             if t > now {
                 break;
             }
-            self.net.complete(now, id)?;
+            let done = self.net.complete(now, id)?;
             let (pair, dir) = self.flows.remove(&id).expect("every flow is registered");
+            if let Some(s) = self.pairs[pair].serving.as_mut() {
+                s.delivered[usize::from(dir == Dir::Up)] += done.bytes;
+            }
             self.transfer_done(now, pair, dir)?;
         }
         self.schedule_net()
     }
 
     fn transfer_done(&mut self, now: SimTime, p: usize, dir: Dir) -> Result<(), EngineError> {
+        if self.pairs[p].serving.as_ref().is_some_and(|s| s.split.is_some()) {
+            return self.split_stage_done(now, p); // one of split learning's hand-overs
+        }
         let ep = self.pairs[p].open.expect("served pairs have an open episode");
         match dir {
             Dir::Down => {
@@ -123,11 +134,15 @@ impl Engine<'_> {
                 } else {
                     spec.budget.steps
                 };
+                // FLOPs are reported at both ends; TX's queue runs TX's part.
+                if let Some(sv) = self.pairs[p].serving.as_mut() {
+                    (sv.flops, sv.steps) = (spec.cost.total_flops(steps), steps);
+                }
+                if spec.split.is_some() && steps > 0 {
+                    return self.split_begin(now, p, steps);
+                }
                 let flops = flops_per_step * steps as u64 + spec.cost.pilot_tx_flops;
                 let s = self.users[tx].compute.submit(now, Job { id: ep as u64, flops });
-                if let Some(sv) = self.pairs[p].serving.as_mut() {
-                    (sv.flops, sv.steps) = (flops, steps);
-                }
                 self.episodes[ep].finetune_start = Some(s.started);
                 self.q.push(s.started, Ev::FinetuneStarted { pair: p })?;
                 self.q.push(s.finished, Ev::FinetuneFinished { pair: p })?;
@@ -135,16 +150,36 @@ impl Engine<'_> {
             Dir::Up => {
                 self.episodes[ep].upload_end = Some(now);
                 self.log_pair(now, EventKind::UploadFinished, p)?;
-                self.install(now, p, ep)?;
+                // A pilot aligner's RX encodes the pilots and fits its map before installing it.
+                let candidate = self.pairs[p].serving.as_ref().and_then(|s| s.candidate);
+                let flops = self.job_spec(p, candidate).cost.pilot_rx_flops;
+                if flops == 0 {
+                    return self.install(now, p, ep);
+                }
+                let s = self.users[self.pairs[p].rx].compute.submit(now, Job { id: ep as u64, flops });
+                self.q.push(s.finished, Ev::RxComputed { pair: p })?;
             }
         }
         Ok(())
     }
 
+    pub(super) fn rx_computed(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
+        let ep = self.pairs[p].open.expect("served pairs have an open episode");
+        self.install(now, p, ep)
+    }
+
     pub(super) fn finetune_started(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
         self.metrics.running_finetunes += 1;
-        let flops = self.pairs[p].serving.as_ref().map(|s| s.flops);
-        self.log_pair_with(now, EventKind::FinetuneStarted, p, None, flops, None)
+        let Some(s) = self.pairs[p].serving.as_ref() else { return Ok(()) };
+        let (flops, split) = (s.flops, s.split.map(|sp| sp.steps));
+        let Some(steps) = split else {
+            return self.log_pair_with(now, EventKind::FinetuneStarted, p, None, Some(flops), None);
+        };
+        // Split learning: the steps' hand-overs, both ways, are this phase's bytes.
+        let (up, down) = self.split_step_bytes(p);
+        let bytes = u64::from(steps) * (up + down);
+        let detail = format!("split learning: {steps} steps, {up} B up and {down} B down a step");
+        self.log_pair_with(now, EventKind::FinetuneStarted, p, Some(bytes), Some(flops), Some(&detail))
     }
 
     pub(super) fn finetune_finished(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
@@ -161,8 +196,8 @@ impl Engine<'_> {
     fn install(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(), EngineError> {
         let s = self.pairs[p].serving.take().expect("serving");
         let e = &mut self.episodes[ep];
-        e.download_bytes += s.download_bytes;
-        e.upload_bytes += s.upload_bytes;
+        e.download_bytes += s.delivered[0];
+        e.upload_bytes += s.delivered[1];
         e.finetune_flops += s.flops;
         e.steps += s.steps;
         let rx = self.pairs[p].rx;

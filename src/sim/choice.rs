@@ -85,8 +85,9 @@ impl<'a> Engine<'a> {
     }
 
     /// Seconds the alignment `job` of pair `p` would take if it started now:
-    /// the download at the rate a new flow would get, the FLOPs after the
-    /// jobs already queued at TX, the upload at today's rate.
+    /// the download at the rate a new flow would get, TX's FLOPs after the
+    /// jobs already queued at TX, the upload at today's rate, and RX's FLOPs
+    /// (a pilot aligner's fit) after the jobs already queued at RX.
     fn predict_time(&self, now: SimTime, p: usize, job: &AlignJob) -> f64 {
         let c = &job.cost;
         let transfer = |dir: Dir, bytes: u64| -> SimTime {
@@ -102,7 +103,11 @@ impl<'a> Engine<'a> {
         let compute = &self.users[self.pairs[p].tx].compute;
         let start = (now + down).max(compute.free_at());
         let done = start + compute.duration(c.flops_per_step * steps as u64 + c.pilot_tx_flops);
-        ns_to_secs(done - now + transfer(Dir::Up, c.upload_bytes))
+        let uploaded = done + transfer(Dir::Up, c.upload_bytes);
+        let rx = &self.users[self.pairs[p].rx].compute;
+        let installed =
+            if c.pilot_rx_flops == 0 { uploaded } else { uploaded.max(rx.free_at()) + rx.duration(c.pilot_rx_flops) };
+        ns_to_secs(installed - now)
     }
 
     /// Under the adaptive policy, decides pair `p`'s candidate for the

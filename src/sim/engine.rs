@@ -6,9 +6,11 @@
 //! declares it, RX serves the request (`service`): TX downloads RX's decoder
 //! φ_j and codebook as a network flow, fine-tunes on its own compute (FIFO,
 //! FLOPs / budget), uploads the unfrozen layers as another flow, and RX
-//! installs the aligned decoder φ_ij (`alignment`). Timing comes from the
-//! cost model and the shared network; accuracy and MSE come from real
-//! fine-tunings run by the `Lab`. Onsets, messages and detection are in
+//! installs the aligned decoder φ_ij (`alignment`); a pilot aligner's fit
+//! runs on RX's compute first. Split learning hands every step's activations
+//! and gradients over as flows between the two ends' computes
+//! (`split_service`). Timing comes from the cost model and the shared
+//! network; accuracy and MSE come from real fine-tunings run by the `Lab`. Onsets, messages and detection are in
 //! `episodes`; the network's state over time in `metrics`.
 //!
 //! A user's channel ε and data are what it sends over and fine-tunes on, so
@@ -102,6 +104,14 @@ pub(super) enum Ev {
         pair: usize,
     },
     FinetuneFinished {
+        pair: usize,
+    },
+    /// Split learning: a compute stage of the current step finished (`split_service`).
+    SplitStage {
+        pair: usize,
+    },
+    /// RX's part of a pilot aligner (encoding the pilots, fitting the map) finished.
+    RxComputed {
         pair: usize,
     },
     Sample,
@@ -374,6 +384,8 @@ impl<'a> Engine<'a> {
             Ev::NetCheck { epoch } => self.net_check(now, epoch),
             Ev::FinetuneStarted { pair } => self.finetune_started(now, pair),
             Ev::FinetuneFinished { pair } => self.finetune_finished(now, pair),
+            Ev::SplitStage { pair } => self.split_stage_done(now, pair),
+            Ev::RxComputed { pair } => self.rx_computed(now, pair),
             Ev::Sample => {
                 self.metrics.sample(now, self.net.active());
                 let next = now + self.world.settings.sample_step;

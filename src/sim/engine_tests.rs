@@ -190,3 +190,49 @@ fn state_bytes_are_measured_per_user_and_pair() {
     assert!(o.state.per_user >= std::mem::size_of::<UserState>() as f64, "{:?}", o.state);
     assert!(o.state.per_pair < 1024.0 && o.state.per_user < 1024.0, "{:?}", o.state);
 }
+
+/// `bs` (1 GFLOP/s) receives from `tx` by a Procrustes map on 64 pilots; with
+/// `others` > 0 it also transmits to that many users of profile b, which
+/// keeps its compute busy encoding their pilots when `tx`'s upload arrives.
+fn pilot_star(others: usize) -> Scenario {
+    let (users, traffic) = if others == 0 {
+        (String::new(), String::new())
+    } else {
+        (
+            format!(r#", (name: "o", count: {others}, profile: "b")"#),
+            r#", (from: "bs", to: "o", rate_hz: 1.0)"#.to_string(),
+        )
+    };
+    scenario(&format!(
+        r#"
+        users: [(name: "bs", profile: "a", compute: fixed(1e9)), (name: "tx", profile: "b", compute: fixed(50e9)){users}],
+        topology: (kind: star(center: "bs"), link: (down_bps: 8e6, up_bps: 4e6, latency_s: 0.01)),
+        traffic: [(from: "tx", to: "bs", rate_hz: 1.0){traffic}],
+        detection: oracle(delay_s: 1.0),
+        policy: (method: latent_map(pilots: 64, map: procrustes)),
+        horizon_s: 100.0,"#
+    ))
+}
+
+#[test]
+fn a_pilot_map_is_installed_once_rx_has_fitted_it_on_its_own_compute() {
+    let idle = pilot_star(0);
+    let c =
+        method_cost(&idle.profiles[1].model, 1, idle.network.policy.method.fixed().unwrap(), 10, 64, &idle.align.cost);
+    let (tx_s, rx_s) = (c.pilot_tx_flops as f64 / 50e9, c.pilot_rx_flops as f64 / 1e9);
+    let uploaded = 1.0 + tx_s + 0.01 + 8.0 * c.upload_bytes as f64 / 4e6;
+    let e = simulate(&idle).summary.episodes[0].clone();
+    let close = |a: Option<f64>, b: f64| assert!((a.unwrap() - b).abs() < 3e-9, "{a:?} vs {b}");
+    close(e.upload_end_s, uploaded);
+    close(e.aligned_s, uploaded + rx_s);
+    assert_eq!(e.finetune_flops, c.pilot_tx_flops + c.pilot_rx_flops, "FLOPs at both ends");
+    // bs encodes its own pilots for 3 receivers from 1 s (3 jobs on its queue, which
+    // outlast tx's upload): tx's map is fitted after them.
+    let busy = simulate(&pilot_star(3));
+    let e = busy.summary.episodes.iter().find(|e| e.tx == "tx").unwrap();
+    close(e.upload_end_s, uploaded);
+    let bs_free = 1.0 + 3.0 * c.pilot_tx_flops as f64 / 1e9;
+    assert!(bs_free > uploaded);
+    // (Each job's duration is rounded up to the ns.)
+    assert!((e.aligned_s.unwrap() - (bs_free + rx_s)).abs() < 1e-8, "{:?} vs {}", e.aligned_s, bs_free + rx_s);
+}

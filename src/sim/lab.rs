@@ -25,7 +25,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use super::job_cache::{Entry, JobCache};
 pub use super::lab_jobs::JobData;
 use super::lab_jobs::{align_job, eval_job};
-use crate::align::cost::{CostParams, MethodCost};
+use crate::align::cost::{CostParams, MethodCost, SplitPlan};
 use crate::align::{Budget, Method};
 use crate::transceiver::{checkpoint_digest, Profile};
 
@@ -95,6 +95,8 @@ pub struct AlignJob {
     pub method: Method,
     pub budget: Budget,
     pub cost: MethodCost,
+    /// Split learning's step-by-step schedule (None for the other methods).
+    pub split: Option<SplitPlan>,
 }
 
 impl AlignJob {

@@ -58,6 +58,7 @@ pub mod physical_world;
 mod records;
 mod service;
 pub mod simulate;
+mod split_service;
 mod state;
 pub mod synthetic;
 pub mod world;

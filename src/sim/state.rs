@@ -21,8 +21,11 @@ pub(super) struct Serving {
     /// TX's version when the service started.
     pub version: u64,
     pub job: usize,
-    pub download_bytes: u64,
+    /// The upload's size (split learning: the trained codebook after the steps).
     pub upload_bytes: u64,
+    /// Bytes the network delivered for this service, down and up (every
+    /// flow's, split learning's per-step hand-overs included).
+    pub delivered: [u64; 2],
     /// From the cost model; the step count is known only once the download ends.
     pub flops_per_step: u64,
     pub flops: u64,
@@ -30,6 +33,18 @@ pub(super) struct Serving {
     /// Under the adaptive policy: the candidate run and its decision.
     pub candidate: Option<usize>,
     pub decision: Option<usize>,
+    /// Split learning while its steps run (None before and after them).
+    pub split: Option<SplitProgress>,
+}
+
+/// Where split learning's step chain stands: step `step` of `steps`, at
+/// `stage` (0..8: TX forward, z up, RX forward, x̂ down, ∂L/∂x̂ up, RX
+/// backward, ∂L/∂z down, TX backward; `split_service`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SplitProgress {
+    pub step: u32,
+    pub steps: u32,
+    pub stage: u8,
 }
 
 pub(super) struct PairState {

@@ -16,7 +16,7 @@ use super::core::{
 };
 use super::lab::AlignJob;
 use super::physical_world::{build_cells, check_pairs, resolve_churn, Churn, PhysicalWorld};
-use crate::align::cost::method_cost;
+use crate::align::cost::{method_cost, split_learning_plan};
 use crate::align::Method;
 use crate::scenario::{
     Change, ComputeSpec, DetectionRule, Fidelity, LinkParams, Order, PolicyMethod, RatePer, Scenario, TopologyShape,
@@ -465,6 +465,8 @@ fn settings(sc: &Scenario) -> RunSettings {
                 budget: b.clone(),
                 // Bytes of slf / encoder-only / retrain do not depend on the steps run.
                 cost: method_cost(&p.model, p.image_channels(), &method, b.steps, b.batch_size, &sc.align.cost),
+                split: matches!(method, Method::SplitLearning)
+                    .then(|| split_learning_plan(&p.model, p.image_channels(), b.batch_size)),
             };
             let mut jobs: Vec<AlignJob> = policy.candidates(p.model.decoder_layers()).into_iter().map(job).collect();
             let first = jobs[0].clone();
