@@ -29,6 +29,19 @@ impl Engine<'_> {
 
     fn start_service(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
         let ep = self.pairs[p].open.expect("queued pairs have an open episode");
+        let decided = self.decide(now, p, ep)?;
+        self.start_attempt(now, p, ep, decided)
+    }
+
+    /// Starts serving pair `p`'s episode `ep` by the fixed method, or by
+    /// `decided` = (candidate, decision or attempt) of a strategy.
+    pub(super) fn start_attempt(
+        &mut self,
+        now: SimTime,
+        p: usize,
+        ep: usize,
+        decided: Option<(usize, usize)>,
+    ) -> Result<(), EngineError> {
         let class = self.class(p);
         let s = &self.world.settings;
         let key = match s.fidelity {
@@ -40,7 +53,6 @@ impl Engine<'_> {
                 format!("exact|{tx}|{rx}|ep{}|r{}", e.episode, e.restarts)
             }
         };
-        let decided = self.decide(now, p, ep)?;
         let candidate = decided.map(|d| d.0);
         let spec = self.job_spec(p, candidate);
         let job = self.lab.align(class, key, spec);
@@ -63,7 +75,7 @@ impl Engine<'_> {
         self.transfer(now, p, Dir::Down, bytes)
     }
 
-    fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
+    pub(super) fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {
         if bytes == 0 {
             return self.transfer_done(now, p, dir);
         }
@@ -135,6 +147,9 @@ impl Engine<'_> {
             Dir::Up => {
                 self.episodes[ep].upload_end = Some(now);
                 self.log_pair(now, EventKind::UploadFinished, p)?;
+                if self.escalate_pilots_up(now, p)? {
+                    return Ok(()); // the check's pilot messages follow
+                }
                 self.install(now, p, ep)?;
             }
         }
@@ -159,15 +174,19 @@ impl Engine<'_> {
     }
 
     fn install(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(), EngineError> {
-        let s = self.pairs[p].serving.take().expect("serving");
+        let mut s = self.pairs[p].serving.take().expect("serving");
         let e = &mut self.episodes[ep];
         e.download_bytes += s.download_bytes;
         e.upload_bytes += s.upload_bytes;
         e.finetune_flops += s.flops;
         e.steps += s.steps;
         let rx = self.pairs[p].rx;
-        self.service.done(rx);
         let tx_here = self.users[self.pairs[p].tx].present;
+        // Escalation: a check that misses moves the pair to its next rung, RX's slot kept.
+        if s.version == self.version(p) && tx_here && self.escalate_checked(now, p, ep, &mut s)? {
+            return Ok(());
+        }
+        self.service.done(rx);
         if s.version == self.version(p) && tx_here {
             let a = &self.lab.align_result(s.job)?.after;
             let (accuracy, mse) = (a.accuracy, a.mse);
