@@ -567,7 +567,8 @@ fn escalate_run_on_real_transceivers_climbs_in_cost_order_and_is_thread_independ
     assert_eq!(episodes.len(), 2);
     let mut multi = 0;
     for e in episodes {
-        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("pair")] == e["pair"].to_string()).collect();
+        let pair = e["pair"].to_string();
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("pair")] == pair).collect();
         assert!(!mine.is_empty() && mine[0][col("rung")] == "0", "{csv}");
         multi += usize::from(mine.len() > 1);
         let num = |r: &Vec<&str>, c: &str| r[col(c)].parse::<f64>().unwrap();
