@@ -29,19 +29,6 @@ impl Engine<'_> {
 
     fn start_service(&mut self, now: SimTime, p: usize) -> Result<(), EngineError> {
         let ep = self.pairs[p].open.expect("queued pairs have an open episode");
-        let decided = self.decide(now, p, ep)?;
-        self.start_attempt(now, p, ep, decided)
-    }
-
-    /// Starts serving pair `p`'s episode `ep` by the fixed method, or by
-    /// `decided` = (candidate, decision or attempt) of a strategy.
-    pub(super) fn start_attempt(
-        &mut self,
-        now: SimTime,
-        p: usize,
-        ep: usize,
-        decided: Option<(usize, usize)>,
-    ) -> Result<(), EngineError> {
         let class = self.class(p);
         let s = &self.world.settings;
         let key = match s.fidelity {
@@ -53,6 +40,7 @@ impl Engine<'_> {
                 format!("exact|{tx}|{rx}|ep{}|r{}", e.episode, e.restarts)
             }
         };
+        let decided = self.decide(now, p, ep)?;
         let candidate = decided.map(|d| d.0);
         let spec = self.job_spec(p, candidate);
         let job = self.lab.align(class, key, spec);
@@ -181,12 +169,12 @@ impl Engine<'_> {
         e.finetune_flops += s.flops;
         e.steps += s.steps;
         let rx = self.pairs[p].rx;
+        self.service.done(rx);
         let tx_here = self.users[self.pairs[p].tx].present;
-        // Escalation: a check that misses moves the pair to its next rung, RX's slot kept.
+        // Escalation: a check that misses sends the pair back to RX's queue for its next rung.
         if s.version == self.version(p) && tx_here && self.escalate_checked(now, p, ep, &mut s)? {
             return Ok(());
         }
-        self.service.done(rx);
         if s.version == self.version(p) && tx_here {
             let a = &self.lab.align_result(s.job)?.after;
             let (accuracy, mse) = (a.accuracy, a.mse);

@@ -14,8 +14,11 @@
 //!
 //! - Check ≥ A: done; the episode ends (recovery ends at this installation).
 //! - Check < A: the result is installed anyway when its check beats what
-//!   is installed (a partial repair beats none), and the pair moves up the
-//!   ladder to the next costlier candidate, holding RX's service slot.
+//!   is installed (a partial repair beats none), and the pair goes back to
+//!   RX's queue for the next costlier candidate: it releases RX's service
+//!   slot, so that other pairs' cheap first rungs do not wait behind a long
+//!   ladder (with `max_concurrent: 1`, ladders interleave in queue order).
+//!   The next rung is chosen at the check, from what the run knows then.
 //!   A candidate is skipped when this run's checks (the same link class,
 //!   else the same kind; `adaptive::Calibration` fed with check accuracies,
 //!   not judged ones) predict it at or below the best check so far (it
@@ -132,8 +135,10 @@ struct Ladder {
     kind: KindKey,
     preds: Vec<Prediction>,
     order: Vec<usize>,
-    /// (check, job, attempt) of the best result so far, and whether it is installed.
+    /// (check, job, attempt) of the best result so far.
     best: Option<(f64, usize, usize)>,
+    /// The position in `order` to run when the pair is served again.
+    pending: Option<usize>,
 }
 
 struct Attempt {
@@ -230,8 +235,15 @@ pub struct EscalationSummary {
 impl<'a> Engine<'a> {
     /// Starts a ladder for pair `p`'s episode `ep`: (candidate, attempt) of its first rung.
     pub(super) fn escalate_begin(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(usize, usize), EngineError> {
-        let profiles = &self.world.settings.profiles;
         let class = self.class(p);
+        let es = self.escalate.as_mut().expect("escalate");
+        // Back from RX's queue for its next rung (TX unchanged meanwhile).
+        if let Some(l) = es.ladders.iter().rposition(|l| l.episode == ep) {
+            if let (Some(next), true) = (es.ladders[l].pending.take(), es.ladders[l].class == class) {
+                return Ok((es.ladders[l].order[next], push_attempt(es, l, next, now)));
+            }
+        }
+        let profiles = &self.world.settings.profiles;
         let kind = (Kind::of(class, profiles), profiles[class.1].dataset);
         let cands = &profiles[self.world.users[self.pairs[p].tx].profile].candidates;
         let es = self.escalate.as_ref().expect("escalate");
@@ -258,7 +270,7 @@ impl<'a> Engine<'a> {
             self.log_pair_with(now, EventKind::MethodChosen, p, None, None, Some(&detail))?;
         }
         let es = self.escalate.as_mut().expect("escalate");
-        es.ladders.push(Ladder { episode: ep, class, kind, preds, order, best: None });
+        es.ladders.push(Ladder { episode: ep, class, kind, preds, order, best: None, pending: None });
         let ladder = es.ladders.len() - 1;
         Ok((first, push_attempt(es, ladder, 0, now)))
     }
@@ -286,9 +298,9 @@ impl<'a> Engine<'a> {
     }
 
     /// Attempt `s` of pair `p` (episode `ep`) is installed with TX unchanged:
-    /// its check decides. True when the pair moved to the next rung (RX's
-    /// slot stays taken); false when the episode ends with `s.job` installed
-    /// (set to the best result when no rung is left).
+    /// its check decides. True when the pair went back to RX's queue for its
+    /// next rung (RX's slot released); false when the episode ends with
+    /// `s.job` installed (set to the best result when no rung is left).
     pub(super) fn escalate_checked(
         &mut self,
         now: SimTime,
@@ -357,10 +369,8 @@ impl<'a> Engine<'a> {
             }
             self.refresh(p, now)?;
         }
-        let es = self.escalate.as_mut().expect("escalate");
-        let attempt = push_attempt(es, l, next, now);
-        let candidate = es.ladders[l].order[next];
-        self.start_attempt(now, p, ep, Some((candidate, attempt)))?;
+        self.escalate.as_mut().expect("escalate").ladders[l].pending = Some(next);
+        self.enqueue(now, p)?;
         Ok(true)
     }
 

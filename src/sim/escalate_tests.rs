@@ -23,8 +23,9 @@ const ACCURACY: [(&str, f64); 7] = [
 const COST_ORDER: [&str; 7] =
     ["index-map-p64", "latent-map-procrustes-p64", "slf-l4", "slf-l3", "slf-l2", "slf-l1", "slf-l0"];
 
-/// `n` TX of profile b behind one RX of profile a serving one at a time.
-fn scenario(n: usize, target: f64) -> Scenario {
+/// `n` TX of profile b behind one RX of profile a serving one at a time,
+/// plus `extra` network fields.
+fn scenario(n: usize, target: f64, extra: &str) -> Scenario {
     crate::sim::engine::tests::scenario(&format!(
         r#"
         users: [(name: "bs", profile: "a"), (name: "tx", count: {n}, profile: "b", compute: fixed(50e9))],
@@ -34,6 +35,7 @@ fn scenario(n: usize, target: f64) -> Scenario {
         policy: (method: escalate(target_accuracy: {target}), max_concurrent: 1),
         fidelity: memoized,
         horizon_s: 1000.0,
+        {extra}
     "#
     ))
 }
@@ -45,7 +47,11 @@ struct Out {
 }
 
 fn simulate(n: usize, target: f64, checks: &[(&str, f64)]) -> Out {
-    let world = world::build(&scenario(n, target)).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
+    simulate_with(n, target, checks, "")
+}
+
+fn simulate_with(n: usize, target: f64, checks: &[(&str, f64)], extra: &str) -> Out {
+    let world = world::build(&scenario(n, target, extra)).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
     let mut lab = SyntheticLab::new(&world).with_accuracies(&ACCURACY).with_checks(checks);
     let mut events = Vec::new();
     let o = run(&world, &mut lab, &mut events, |_| {}).unwrap();
@@ -166,8 +172,26 @@ fn when_every_check_misses_all_are_tried_and_the_best_by_check_is_kept() {
 }
 
 #[test]
-fn a_later_pair_of_the_class_skips_the_known_misses() {
+fn a_pair_that_missed_goes_back_to_the_queue_so_ladders_interleave() {
     let out = simulate(2, 0.9, &[]);
+    let order: Vec<(usize, &str)> = out.o.attempts.iter().map(|a| (a.pair, a.method.as_str())).collect();
+    // Fifo at one alignment at a time: the second pair's first rung runs right after the first pair's.
+    assert_eq!(&order[..4], [(0, COST_ORDER[0]), (1, COST_ORDER[0]), (0, COST_ORDER[1]), (1, COST_ORDER[1])]);
+    for ep in 0..2 {
+        // ℓ = 4 is skipped by neither: the first pair tried it while unmeasured; the
+        // second had already queued it (a rung is chosen at the check before it).
+        assert_eq!(out.tried(ep), COST_ORDER[..5]);
+        assert_eq!(out.o.summary.episodes[ep].accuracy_after, Some(0.93));
+    }
+    // Each installation closes its episode; every other check sent its pair back.
+    assert_eq!(out.events(EventKind::Escalated).len(), 8);
+    assert_eq!(out.events(EventKind::AlignedInstalled).len(), 2);
+}
+
+#[test]
+fn a_later_pair_of_the_class_skips_the_known_misses() {
+    // The second TX joins once the first pair's ladder is done.
+    let out = simulate_with(2, 0.9, &[], r#"dynamics: [(at_s: 500.0, change: join(user: "tx1"))],"#);
     assert_eq!(out.tried(0), COST_ORDER[..5]);
     // Its first rung is always tried; then latent-map (0.82), ℓ = 4 (0.80) and ℓ = 3 (0.85)
     // are known misses while ℓ = 2 is known to reach 0.9.
