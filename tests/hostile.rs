@@ -224,7 +224,7 @@ fn absurd_sizes_are_refused_quickly_in_bounded_memory() {
 }
 
 #[test]
-fn adaptive_policy_inputs_are_refused_with_the_field_or_the_file_and_line() {
+fn adaptive_and_escalate_policy_inputs_are_refused_with_the_field_or_the_file_and_line() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
     let slf = "method: slf(freeze: 2, side: output)";
@@ -234,6 +234,8 @@ fn adaptive_policy_inputs_are_refused_with_the_field_or_the_file_and_line() {
     let cal_at = format!("{}, calibration: {:?}", adaptive("0.9"), s(&cal));
     let with_fixed = format!("{slf}, calibration: {:?}", s(&cal));
     let missing = format!("{}, calibration: \"no/such.csv\"", adaptive("0.9"));
+    let escalate = |a: &str| format!("method: escalate(target_accuracy: {a})");
+    let cal_escalate = format!("{}, calibration: {:?}", escalate("0.9"), s(&cal));
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("target 1.5", adaptive("1.5"), vec!["network.policy.method.adaptive.target_accuracy", "1.5", "[0, 1]"]),
         ("target -0.1", adaptive("-0.1"), vec!["target_accuracy", "-0.1"]),
@@ -243,6 +245,13 @@ fn adaptive_policy_inputs_are_refused_with_the_field_or_the_file_and_line() {
         ("calibration line 3", cal_at, vec!["network.policy.calibration", "cal.csv:3", "slf-l7"]),
         ("calibration with a fixed method", with_fixed, vec!["network.policy.calibration", "adaptive"]),
         ("calibration missing", missing, vec!["network.policy.calibration", "no/such.csv"]),
+        ("escalate 1.5", escalate("1.5"), vec!["network.policy.method.escalate.target_accuracy", "1.5", "[0, 1]"]),
+        ("escalate -0.1", escalate("-0.1"), vec!["escalate.target_accuracy", "-0.1"]),
+        ("escalate NaN", escalate("NaN"), vec!["escalate.target_accuracy", "NaN"]),
+        ("escalate inf", escalate("inf"), vec!["escalate.target_accuracy", "inf"]),
+        ("escalate without a target", "method: escalate()".into(), vec!["target_accuracy"]),
+        ("misspelt escalate", "method: escalte(target_accuracy: 0.9)".into(), vec!["escalte", "escalate"]),
+        ("calibration with escalate", cal_escalate, vec!["network.policy.calibration", "adaptive"]),
     ];
     for (case, method, needles) in cases {
         let f = quickstart_with(dir, "a", &[(slf, &method)]);

@@ -88,9 +88,14 @@ fn assert_summary_matches_events(dir: &Path, s: &Value) {
         );
         if e["aligned_s"].is_f64() {
             assert_eq!((eb, ef), (bytes, flops), "bytes and FLOPs of {e} vs its events");
-            // One download per service: the first and one per restart.
+            // One download per service: the first, one per restart and one per escalation.
             let services = at.get(&key("download_started")).map_or(0, Vec::len) as u64;
-            assert_eq!(services, 1 + e["restarts"].as_u64().unwrap(), "services of {e}");
+            let escalations = ev
+                .iter()
+                .filter(|x| x["event"] == "escalated" && x["pair"] == e["pair"] && x["episode"] == i as u64)
+                .filter(|x| !x["detail"].as_str().unwrap().contains("to=none"))
+                .count() as u64;
+            assert_eq!(services, 1 + e["restarts"].as_u64().unwrap() + escalations, "services of {e}");
         } else {
             assert!(eb <= bytes && ef <= flops, "{e} accounts more than its events");
         }
@@ -561,4 +566,80 @@ fn adaptive_run_on_real_transceivers_records_its_decisions() {
     let chosen_events = events(&out).iter().filter(|e| e["event"] == "method_chosen").count();
     assert_eq!(chosen_events, 2);
     assert_summary_matches_events(&out, &s);
+}
+
+/// `scenarios/escalate.ron` cut to one seed pair and one noisy pair, a few
+/// steps, on the embedded data and real transceivers: the attempts climb
+/// the ladder in cost order, every attempt but the last missed the target by
+/// its pilot check, the episode's bytes are the attempts' and their check
+/// pilots', the installed result is the one `pairs.csv` reports, and
+/// `--threads 1` and `2` write the same bytes, `escalate.csv` included.
+#[test]
+fn escalate_run_on_real_transceivers_climbs_in_cost_order_and_is_thread_independent() {
+    let d = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/escalate.ron")).unwrap();
+    let text = text
+        .replace("target_accuracy: 0.8", "target_accuracy: 0.85")
+        .replace("test_images: 1000", "test_images: 200")
+        .replace(r#"(name: "fashion", count: 3, profile: "fashion_e0_s1", compute: fixed(25e9)),"#, "")
+        .replace(r#"(name: "noisy", count: 3"#, r#"(name: "noisy", count: 1"#)
+        .replace(r#"(name: "seed", count: 3"#, r#"(name: "seed", count: 1"#);
+    let file = d.path().join("escalate.ron");
+    write(&file, &text);
+    let (a, b) = (d.path().join("t1"), d.path().join("t2"));
+    let s = run(&file, &a, &["--steps", "3", "--threads", "1"]);
+    run(&file, &b, &["--steps", "3", "--threads", "2"]);
+    for name in ["summary.json", "events.jsonl", "pairs.csv", "timeseries.csv", "escalate.csv"] {
+        let (x, y) = (std::fs::read(a.join(name)).unwrap(), std::fs::read(b.join(name)).unwrap());
+        assert!(x == y, "{name} differs between --threads 1 and --threads 2");
+    }
+    assert_eq!(s["method"], "escalate(target_accuracy=0.85)");
+    assert_summary_matches_events(&a, &s);
+    let csv = std::fs::read_to_string(a.join("escalate.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let episodes = s["episodes"].as_array().unwrap();
+    assert_eq!(episodes.len(), 2);
+    let mut multi = 0;
+    for e in episodes {
+        let pair = e["pair"].to_string();
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[col("pair")] == pair).collect();
+        assert!(!mine.is_empty() && mine[0][col("rung")] == "0", "{csv}");
+        multi += usize::from(mine.len() > 1);
+        let num = |r: &Vec<&str>, c: &str| r[col(c)].parse::<f64>().unwrap();
+        let t: Vec<f64> = mine.iter().map(|r| num(r, "predicted_time_s")).collect();
+        assert!(t.windows(2).all(|w| w[0] <= w[1]), "cost order: {t:?}");
+        for (k, r) in mine.iter().enumerate() {
+            let check = num(r, "check_accuracy");
+            assert!((check * 64.0 - (check * 64.0).round()).abs() < 1e-9, "a share of 64 pilots: {check}");
+            let last = k + 1 == mine.len();
+            assert_eq!(r[col("passed")] == "true", check >= 0.85);
+            assert_eq!(
+                r[col("ending")],
+                if !last {
+                    "escalated"
+                } else if check >= 0.85 {
+                    "passed"
+                } else {
+                    "exhausted"
+                }
+            );
+            let slf = r[col("method")].starts_with("slf");
+            assert_eq!(num(r, "check_bytes"), if slf { 64.0 * 48.0 } else { 0.0 }, "{r:?}");
+        }
+        // The result installed at the end: the last passing one, else the best by check.
+        let kept = if mine.last().unwrap()[col("ending")] == "passed" {
+            mine.last().unwrap()
+        } else {
+            mine.iter().max_by(|x, y| num(x, "check_accuracy").total_cmp(&num(y, "check_accuracy"))).unwrap()
+        };
+        assert_eq!(num(kept, "realised_accuracy"), f(&e["accuracy_after"]), "{csv}");
+        assert!(e["aligned_s"].is_f64());
+    }
+    assert!(multi >= 1, "at least one pair escalated: {csv}");
+    let sum = &s["escalation"];
+    assert_eq!(sum["attempts"].as_u64().unwrap() as usize, rows.len());
+    assert_eq!(sum["rungs"][0]["attempts"], 2);
 }

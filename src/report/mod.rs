@@ -12,6 +12,7 @@
 mod adaptive_file;
 mod atomic;
 mod chart;
+mod escalate_file;
 mod heatmap;
 pub mod html;
 pub mod out_dir;

@@ -1,6 +1,7 @@
 //! The files of a simulation run: `summary.json`, `events.jsonl`,
 //! `pairs.csv` (one row per misalignment episode), `timeseries.csv`,
-//! `adaptive.csv` (the adaptive policy's decisions, `adaptive_file`), and
+//! `adaptive.csv` (the adaptive policy's decisions, `adaptive_file`),
+//! `escalate.csv` (the escalating policy's attempts, `escalate_file`), and
 //! the run's plots, and `report.html` over all of them. Every file is
 //! written atomically; `events.jsonl` is streamed during the run into a
 //! temporary file in the output folder (`EventsFile`) and renamed into place
@@ -177,6 +178,7 @@ pub fn write_run(out: &Path, run: &RunOutput) -> Result<Vec<PathBuf>, ReportErro
     write_csv_atomic(&p, &headers, &rows)?;
     written.push(p);
     written.extend(super::adaptive_file::write_decisions(out, &run.decisions)?);
+    written.extend(super::escalate_file::write_attempts(out, &run.attempts)?);
 
     let rec: Vec<f64> = s.episodes.iter().filter_map(|e| e.recovery_time_s).collect();
     let label = format!("{} ({})", s.method, s.fidelity);

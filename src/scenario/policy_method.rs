@@ -1,7 +1,8 @@
 //! What `network.policy.method` may say: one fixed alignment method for
 //! every pair (`slf(freeze: 2, side: output)`, `latent_map(...)`, ...), or a
 //! strategy that picks one per pair when its service starts
-//! (`adaptive(target_accuracy: 0.9)`).
+//! (`adaptive(target_accuracy: 0.9)`), or tries them cheapest first until
+//! one passes a check on pilots (`escalate(target_accuracy: 0.9)`).
 //!
 //! Written in RON and JSON (studies patch the JSON form) exactly as the
 //! methods are, externally tagged; a flat mirror of `Method`'s variants plus
@@ -26,6 +27,10 @@ pub enum PolicyMethod {
     /// smallest predicted recovery time whose predicted accuracy reaches the
     /// target; if none does, the most accurate (`sim::adaptive`).
     Adaptive { target_accuracy: f64 },
+    /// Per pair: the adaptive candidates cheapest first; each result is
+    /// checked on pilots at RX and the next costlier one tried while the
+    /// check misses the target (`sim::escalate`).
+    Escalate { target_accuracy: f64 },
 }
 
 impl PolicyMethod {
@@ -33,18 +38,18 @@ impl PolicyMethod {
     pub fn fixed(&self) -> Option<&Method> {
         match self {
             PolicyMethod::Fixed(m) => Some(m),
-            PolicyMethod::Adaptive { .. } => None,
+            PolicyMethod::Adaptive { .. } | PolicyMethod::Escalate { .. } => None,
         }
     }
 
     /// The methods it may use, for transceivers with `big_l` decoder layers:
-    /// the fixed one, or the adaptive candidates (`ADAPTIVE_PILOTS` pilots):
+    /// the fixed one, or the strategies' candidates (`ADAPTIVE_PILOTS` pilots):
     /// SLF with ℓ = 0..=L frozen output-side layers, `latent_map` with
     /// Procrustes, and `index_map`, in that order.
     pub fn candidates(&self, big_l: usize) -> Vec<Method> {
         match self {
             PolicyMethod::Fixed(m) => vec![*m],
-            PolicyMethod::Adaptive { .. } => {
+            PolicyMethod::Adaptive { .. } | PolicyMethod::Escalate { .. } => {
                 let mut v: Vec<Method> =
                     (0..=big_l).map(|freeze| Method::Slf { freeze, side: FreezeSide::Output }).collect();
                 v.push(Method::LatentMap { pilots: ADAPTIVE_PILOTS, map: MapKind::Procrustes });
@@ -59,6 +64,7 @@ impl PolicyMethod {
         match self {
             PolicyMethod::Fixed(m) => m.label(),
             PolicyMethod::Adaptive { target_accuracy } => format!("adaptive(target_accuracy={target_accuracy})"),
+            PolicyMethod::Escalate { target_accuracy } => format!("escalate(target_accuracy={target_accuracy})"),
         }
     }
 
@@ -70,7 +76,10 @@ impl PolicyMethod {
             PolicyMethod::Adaptive { target_accuracy: a } if !(a.is_finite() && (0.0..=1.0).contains(a)) => {
                 Err(format!("adaptive.target_accuracy: {a} is outside [0, 1]"))
             }
-            PolicyMethod::Adaptive { .. } => Ok(()),
+            PolicyMethod::Escalate { target_accuracy: a } if !(a.is_finite() && (0.0..=1.0).contains(a)) => {
+                Err(format!("escalate.target_accuracy: {a} is outside [0, 1]"))
+            }
+            PolicyMethod::Adaptive { .. } | PolicyMethod::Escalate { .. } => Ok(()),
         }
     }
 }
@@ -94,6 +103,7 @@ enum Flat {
     LatentMap { pilots: usize, map: MapKind },
     IndexMap { pilots: usize },
     Adaptive { target_accuracy: f64 },
+    Escalate { target_accuracy: f64 },
 }
 
 impl From<Flat> for PolicyMethod {
@@ -107,6 +117,7 @@ impl From<Flat> for PolicyMethod {
             Flat::LatentMap { pilots, map } => Method::LatentMap { pilots, map },
             Flat::IndexMap { pilots } => Method::IndexMap { pilots },
             Flat::Adaptive { target_accuracy } => return PolicyMethod::Adaptive { target_accuracy },
+            Flat::Escalate { target_accuracy } => return PolicyMethod::Escalate { target_accuracy },
         })
     }
 }
@@ -115,6 +126,7 @@ impl From<PolicyMethod> for Flat {
     fn from(p: PolicyMethod) -> Flat {
         match p {
             PolicyMethod::Adaptive { target_accuracy } => Flat::Adaptive { target_accuracy },
+            PolicyMethod::Escalate { target_accuracy } => Flat::Escalate { target_accuracy },
             PolicyMethod::Fixed(m) => match m {
                 Method::None => Flat::None,
                 Method::Slf { freeze, side } => Flat::Slf { freeze, side },
@@ -139,6 +151,7 @@ mod tests {
             ("retrain", PolicyMethod::Fixed(Method::Retrain)),
             ("index_map(pilots: 64)", PolicyMethod::Fixed(Method::IndexMap { pilots: 64 })),
             ("adaptive(target_accuracy: 0.8)", PolicyMethod::Adaptive { target_accuracy: 0.8 }),
+            ("escalate(target_accuracy: 0.8)", PolicyMethod::Escalate { target_accuracy: 0.8 }),
         ] {
             let got: PolicyMethod = ron::from_str(text).unwrap();
             assert_eq!(got, want, "{text}");
@@ -154,5 +167,12 @@ mod tests {
         assert!(PolicyMethod::Adaptive { target_accuracy: 1.5 }.validate(4).unwrap_err().contains("1.5"));
         assert!(PolicyMethod::Adaptive { target_accuracy: f64::NAN }.validate(4).is_err());
         assert!(PolicyMethod::Adaptive { target_accuracy: 1.0 }.validate(4).is_ok());
+        let e = PolicyMethod::Escalate { target_accuracy: -0.5 }.validate(4).unwrap_err();
+        assert!(e.starts_with("escalate.target_accuracy") && e.contains("-0.5"), "{e}");
+        assert!(PolicyMethod::Escalate { target_accuracy: f64::INFINITY }.validate(4).is_err());
+        assert!(PolicyMethod::Escalate { target_accuracy: 0.0 }.validate(4).is_ok());
+        let (a, e) = (PolicyMethod::Adaptive { target_accuracy: 0.8 }, PolicyMethod::Escalate { target_accuracy: 0.8 });
+        assert_eq!(a.candidates(4), e.candidates(4), "the same candidates, in the same order");
+        assert_eq!(e.label(), "escalate(target_accuracy=0.8)");
     }
 }

@@ -150,6 +150,9 @@ impl Engine<'_> {
             Dir::Up => {
                 self.episodes[ep].upload_end = Some(now);
                 self.log_pair(now, EventKind::UploadFinished, p)?;
+                if self.escalate_pilots_up(now, p)? {
+                    return Ok(()); // the check's pilot messages follow
+                }
                 // A pilot aligner's RX encodes the pilots and fits its map before installing it.
                 let candidate = self.pairs[p].serving.as_ref().and_then(|s| s.candidate);
                 let flops = self.job_spec(p, candidate).cost.pilot_rx_flops;
@@ -194,7 +197,7 @@ impl Engine<'_> {
     }
 
     fn install(&mut self, now: SimTime, p: usize, ep: usize) -> Result<(), EngineError> {
-        let s = self.pairs[p].serving.take().expect("serving");
+        let mut s = self.pairs[p].serving.take().expect("serving");
         let e = &mut self.episodes[ep];
         e.download_bytes += s.delivered[0];
         e.upload_bytes += s.delivered[1];
@@ -203,6 +206,10 @@ impl Engine<'_> {
         let rx = self.pairs[p].rx;
         self.service.done(rx);
         let tx_here = self.users[self.pairs[p].tx].present;
+        // Escalation: a check that misses sends the pair back to RX's queue for its next rung.
+        if s.version == self.version(p) && tx_here && self.escalate_checked(now, p, ep, &mut s)? {
+            return Ok(());
+        }
         if s.version == self.version(p) && tx_here {
             let a = &self.lab.align_result(s.job)?.after;
             let (accuracy, mse) = (a.accuracy, a.mse);

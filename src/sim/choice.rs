@@ -88,7 +88,7 @@ impl<'a> Engine<'a> {
     /// the download at the rate a new flow would get, TX's FLOPs after the
     /// jobs already queued at TX, the upload at today's rate, and RX's FLOPs
     /// (a pilot aligner's fit) after the jobs already queued at RX.
-    fn predict_time(&self, now: SimTime, p: usize, job: &AlignJob) -> f64 {
+    pub(super) fn predict_time(&self, now: SimTime, p: usize, job: &AlignJob) -> f64 {
         let c = &job.cost;
         let transfer = |dir: Dir, bytes: u64| -> SimTime {
             if bytes == 0 {
@@ -113,6 +113,9 @@ impl<'a> Engine<'a> {
     /// Under the adaptive policy, decides pair `p`'s candidate for the
     /// service of episode `ep` starting now and logs it; None for a fixed method.
     pub(super) fn decide(&mut self, now: SimTime, p: usize, ep: usize) -> Result<Option<(usize, usize)>, EngineError> {
+        if self.escalate.is_some() {
+            return self.escalate_begin(now, p, ep).map(Some);
+        }
         let Some(ad) = self.adaptive.as_ref() else { return Ok(None) };
         let profiles = &self.world.settings.profiles;
         let class = self.class(p);
@@ -156,6 +159,16 @@ impl<'a> Engine<'a> {
 
     /// Decision `d`'s alignment ended; an installed one feeds the calibration.
     pub(super) fn decision_ended(&mut self, now: SimTime, d: usize, ending: Ending, accuracy: Option<f64>) {
+        use super::escalate::AttemptEnding;
+        if self.escalate.is_some() {
+            // An installed attempt's ending was set by its check.
+            match ending {
+                Ending::Stale => self.attempt_ended(now, d, AttemptEnding::Stale),
+                Ending::TxLeft => self.attempt_ended(now, d, AttemptEnding::TxLeft),
+                Ending::Installed | Ending::Unfinished => {}
+            }
+            return;
+        }
         let Some(ad) = self.adaptive.as_mut() else { return };
         let dec = &mut ad.decisions[d];
         dec.ending = ending;

@@ -28,6 +28,7 @@ use super::core::{
     ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
 };
 use super::detect::{DetectionScore, Monitor};
+use super::escalate::{AttemptRecord, Escalation};
 use super::events::{EventKind, EventLine, EventSink};
 use super::lab::{Lab, LabError, LinkClass, TxState};
 use super::metrics::Metrics;
@@ -53,6 +54,8 @@ pub struct RunOutput {
     pub physical: Option<PhysicalOutput>,
     /// The adaptive policy's decisions (empty for a fixed method).
     pub decisions: Vec<DecisionRecord>,
+    /// The escalating policy's attempts (empty otherwise).
+    pub attempts: Vec<AttemptRecord>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +147,8 @@ pub(super) struct Engine<'a> {
     pub phys: PhysState,
     /// The adaptive policy's calibration and decisions (None: a fixed method).
     pub adaptive: Option<Adaptive>,
+    /// The escalating policy's ladders and attempts (None: another method).
+    pub escalate: Option<Escalation>,
 }
 
 /// Runs the world's network to its horizon, handing every event to
@@ -243,6 +248,7 @@ impl<'a> Engine<'a> {
                 calibration: Calibration::new(s.calibration.clone()),
                 decisions: Vec::new(),
             }),
+            escalate: s.escalate.map(Escalation::new),
         })
     }
 

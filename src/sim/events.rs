@@ -41,8 +41,12 @@ pub enum EventKind {
     EpisodeAbandoned,
     /// A user's compute speed changes (trace).
     ComputeChanged,
-    /// The adaptive policy picks a pair's method as its service starts.
+    /// The adaptive policy picks a pair's method as its service starts (the
+    /// escalating policy: its first rung).
     MethodChosen,
+    /// The escalating policy's check of an attempt missed the target: the
+    /// pair moves to a costlier candidate (or keeps its best, `to=none`).
+    Escalated,
 }
 
 /// One line of `events.jsonl`.

@@ -74,6 +74,10 @@ pub struct AlignOutcome {
     /// The aligned link judged at the other ε bins of a radio world (ε, eval).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub at_bins: Vec<(f64, LinkEval)>,
+    /// The escalating policy's check: the headline classifier's accuracy at
+    /// RX on the pilots sent through the aligned link (when asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<f64>,
 }
 
 impl AlignOutcome {
@@ -148,6 +152,8 @@ pub struct JobContext {
     /// ε bins of a radio world: every fine-tuning's aligned link is also
     /// judged at each (empty: only at its own ε).
     pub epsilon_bins: Vec<f64>,
+    /// Pilots of the escalating policy's check of every fine-tuning (None: no check).
+    pub check_pilots: Option<usize>,
     /// The data sets the jobs read, loaded once.
     pub data: JobData,
 }
@@ -171,6 +177,9 @@ impl JobContext {
         });
         if !self.epsilon_bins.is_empty() && kind == "align" {
             id["epsilon_bins"] = serde_json::json!(self.epsilon_bins);
+        }
+        if let (Some(p), "align") = (self.check_pilots, kind) {
+            id["check_pilots"] = serde_json::json!(p);
         }
         Some(cache.entry(kind, &id))
     }

@@ -6,7 +6,8 @@
 //! sent over each channel ε. At the link's own ε the numbers are those of
 //! `align` and `link_confidences` (two noise streams); at the other ε bins
 //! of a radio world one decoding gives both. The data sets are read once
-//! per lab and shared by its jobs.
+//! per lab and shared by its jobs. Under the escalating policy a fine-tuning
+//! also runs its pilot check (`pilot_check`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,12 +17,12 @@ use rand::RngCore;
 use tch::Tensor;
 
 use super::lab::{AlignOutcome, JobContext, LabError, LinkClass, LinkEval, TxState};
-use crate::align::{exchange, headline_judge, judge_stream, AlignInputs, Budget, Judge, Method};
+use crate::align::{exchange, headline_judge, judge_stream, AlignInputs, Budget, Exchange, Judge, Method};
 use crate::data::{self, Partition, Split};
 use crate::seed::stream;
 use crate::transceiver::{
-    encode_messages, judge_messages, judge_messages_seen, load_checkpoint, local_data_of, message_confidences,
-    test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
+    apply_channel, encode_messages, judge_messages, judge_messages_seen, load_checkpoint, local_data_of,
+    message_confidences, test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
 };
 
 /// Data sets as tensors, read once per lab and shared by its jobs.
@@ -167,5 +168,61 @@ pub(super) fn align_job(
             at_bins.push((eps, LinkEval::new(m.accuracy, m.mse, confidences)));
         }
     }
-    Ok(AlignOutcome { steps: ex.steps, after, at_bins })
+    let check = match ctx.check_pilots {
+        Some(p) => Some(pilot_check(ctx, &ends, method, &ex, p, key).map_err(&e)?),
+        None => None,
+    };
+    Ok(AlignOutcome { steps: ex.steps, after, at_bins, check })
+}
+
+/// The last `p` images of the test split of TX's data set and their public
+/// labels: the pilots of the pilot aligners (`align::pilot`), disjoint from
+/// the judge's first `judged` test images.
+fn pilot_batch(tx: &Transceiver, dir: &Path, p: usize, judged: usize) -> Result<TestBatch, String> {
+    let d = &tx.profile.data;
+    let set = data::load_cached(dir, d.dataset, Split::Test, d.color).map_err(|x| x.to_string())?;
+    if p + judged > set.len() {
+        return Err(format!(
+            "the pilot check needs {p} pilots besides the {judged} judged test images, but the test split has {}",
+            set.len()
+        ));
+    }
+    let idx: Vec<usize> = (set.len() - p..set.len()).collect();
+    Ok(TestBatch::from_set(&set.subset(&idx)))
+}
+
+/// The escalating policy's check of an exchange, as RX can measure it: the
+/// headline classifier's accuracy on what RX decodes from the `p` pilots'
+/// messages, against their public labels. A pilot aligner's pilot messages
+/// crossed already (the indices RX received, read through its fitted
+/// table); after SLF, TX encodes the pilots with its new θ and codebook and
+/// sends them through its channel ε (noise from the check's own stream),
+/// and RX decodes them with the installed φ_ij.
+fn pilot_check(
+    ctx: &JobContext,
+    ends: &Ends,
+    method: &Method,
+    ex: &Exchange,
+    p: usize,
+    key: &str,
+) -> Result<f64, String> {
+    let pilots = pilot_batch(&ends.tx, &ctx.data_dir, p, ctx.test_images)?;
+    let (atx, arx) = (&ex.aligned.tx, &ex.aligned.rx);
+    let received: Vec<i64> = if method.pilots().is_some() {
+        let (_, t) = ex.aligned.upload.iter().find(|(n, _)| n == "pilot_indices").ok_or("no pilot messages")?;
+        Vec::<i64>::try_from(t).map_err(|x: tch::TchError| x.to_string())?
+    } else {
+        let mut rng = stream(ctx.seed, "escalate-check", &[key, &method.label()]);
+        let idx = tch::no_grad(|| atx.codebook.quantize(&atx.flat_latents(&pilots.images)));
+        let mut sent = Vec::<i64>::try_from(&idx).map_err(|x: tch::TchError| x.to_string())?;
+        apply_channel(&atx.profile.channel, atx.profile.model.codebook_size, &mut sent, &mut rng);
+        sent
+    };
+    let judge = headline(&ends.tx, &ends.rx);
+    let correct = tch::no_grad(|| {
+        let rows = arx.codebook.lookup(&Tensor::from_slice(&received));
+        let x_hat = arx.decoder.forward(&arx.grid(&rows)).clamp(0.0, 1.0);
+        judge.forward(&x_hat).argmax(1, false).eq_tensor(&pilots.labels).sum(tch::Kind::Int64).int64_value(&[])
+    });
+    Ok(correct as f64 / p as f64)
 }

@@ -18,7 +18,8 @@
 //!   `metrics`; `events` types what `events.jsonl` records; `records`
 //!   assembles the run's records at the end.
 //! - `adaptive`: the adaptive policy's predictor and choice; `choice`: the
-//!   policy in the loop (predicted times, decisions, their records).
+//!   policy in the loop (predicted times, decisions, their records);
+//!   `escalate`: the escalating policy (ladders, pilot checks, attempts).
 //! - `detect`: the monitor's confidence window and the detection score.
 //! - `outcome`: episode, pair and user records, and aggregates computed
 //!   from them.
@@ -43,6 +44,7 @@ pub mod choice;
 pub mod detect;
 pub mod engine;
 mod episodes;
+pub mod escalate;
 pub mod events;
 pub mod job_cache;
 pub mod lab;

@@ -220,6 +220,9 @@ pub struct RunSummary {
     /// Radio, cells, churn (physical worlds only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub world: Option<WorldSummary>,
+    /// The escalating policy's attempts in counts (`escalate` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<super::escalate::EscalationSummary>,
 }
 
 /// What the event loop counted itself; everything else in `Aggregate`

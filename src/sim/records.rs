@@ -89,9 +89,11 @@ impl Engine<'_> {
             episodes,
             aggregate,
             world: physical.as_ref().map(|p| p.summary.clone()),
+            escalation: self.escalation_summary(),
         };
         let decisions = self.decision_records();
-        RunOutput { summary, timeseries: self.metrics.timeseries, state, physical, decisions }
+        let attempts = self.attempt_records();
+        RunOutput { summary, timeseries: self.metrics.timeseries, state, physical, decisions, attempts }
     }
 
     /// An episode as reported: names and seconds.

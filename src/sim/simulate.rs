@@ -60,6 +60,8 @@ pub fn job_context(sc: &Scenario, paths: &SimPaths) -> JobContext {
         seed: sc.seed,
         cache: paths.cache.clone(),
         epsilon_bins: sc.network.radio.as_ref().map(|r| r.bins.clone()).unwrap_or_default(),
+        check_pilots: matches!(sc.network.policy.method, crate::scenario::PolicyMethod::Escalate { .. })
+            .then_some(crate::scenario::ADAPTIVE_PILOTS),
         data: Default::default(),
     }
 }

@@ -30,7 +30,8 @@ pub(super) struct Serving {
     pub flops_per_step: u64,
     pub flops: u64,
     pub steps: usize,
-    /// Under the adaptive policy: the candidate run and its decision.
+    /// Under the adaptive policy: the candidate run and its decision (the
+    /// escalating policy: its attempt).
     pub candidate: Option<usize>,
     pub decision: Option<usize>,
     /// Split learning while its steps run (None before and after them).

@@ -33,6 +33,9 @@ pub struct SyntheticLab {
     /// Accuracy after aligning by a method (by label), where it differs from
     /// the aligned numbers (tests of the adaptive policy).
     by_method: HashMap<String, f64>,
+    /// The escalating policy's pilot check after a method (by label), where
+    /// it differs from the judged accuracy.
+    checks: HashMap<String, f64>,
 }
 
 impl SyntheticLab {
@@ -47,6 +50,7 @@ impl SyntheticLab {
             align_class: Vec::new(),
             at_eps: HashMap::new(),
             by_method: HashMap::new(),
+            checks: HashMap::new(),
         }
     }
 
@@ -54,6 +58,12 @@ impl SyntheticLab {
     /// the aligned 0.9).
     pub fn with_accuracies(mut self, by_label: &[(&str, f64)]) -> SyntheticLab {
         self.by_method.extend(by_label.iter().map(|&(l, a)| (l.to_string(), a)));
+        self
+    }
+
+    /// The pilot check after the method labelled `label` gives `check`.
+    pub fn with_checks(mut self, by_label: &[(&str, f64)]) -> SyntheticLab {
+        self.checks.extend(by_label.iter().map(|&(l, a)| (l.to_string(), a)));
         self
     }
 
@@ -93,8 +103,14 @@ impl Lab for SyntheticLab {
         }
         let (_, mse, conf) = ALIGNED;
         let acc = self.by_method.get(&job.method.label()).copied().unwrap_or(ALIGNED.0);
-        let outcome =
-            AlignOutcome { steps: Self::steps(job), after: self.link_eval((acc, mse, conf)), at_bins: Vec::new() };
+        // The pilot check: as set, else the judged accuracy.
+        let check = Some(self.checks.get(&job.method.label()).copied().unwrap_or(acc));
+        let outcome = AlignOutcome {
+            steps: Self::steps(job),
+            after: self.link_eval((acc, mse, conf)),
+            at_bins: Vec::new(),
+            check,
+        };
         self.aligns.push(outcome);
         self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);

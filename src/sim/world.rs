@@ -82,6 +82,8 @@ pub struct ProfileInfo {
     pub candidates: Vec<AlignJob>,
     /// The data set of its local data (the adaptive policy's calibration kind).
     pub dataset: crate::data::DatasetKind,
+    /// What the escalating policy's pilot check of its alignments costs.
+    pub check: super::escalate::CheckCost,
 }
 
 /// How RXs serve detected misalignments.
@@ -106,6 +108,8 @@ pub struct RunSettings {
     pub adaptive: Option<f64>,
     /// The adaptive policy's calibration file, read (`run --calibration`; empty: none).
     pub calibration: super::adaptive::FileCalibration,
+    /// The escalating policy's target accuracy (None: another method).
+    pub escalate: Option<f64>,
     pub fidelity: Fidelity,
     pub horizon: SimTime,
     /// The horizon as written (reported as is).
@@ -440,7 +444,7 @@ fn edge_params(l: &LinkParams) -> EdgeParams {
 fn read_calibration(sc: &Scenario, profiles: &[ProfileInfo]) -> Result<super::adaptive::FileCalibration, Invalid> {
     let Some(file) = &sc.network.policy.calibration else { return Ok(Default::default()) };
     let at = "network.policy.calibration";
-    if sc.network.policy.method.fixed().is_some() {
+    if !matches!(sc.network.policy.method, PolicyMethod::Adaptive { .. }) {
         return Err((at.into(), "only the adaptive policy reads a calibration file".into()));
     }
     let mut labels: Vec<String> = profiles.iter().flat_map(|p| p.candidates.iter().map(|j| j.method.label())).collect();
@@ -480,6 +484,7 @@ fn settings(sc: &Scenario) -> RunSettings {
                 job: first,
                 candidates: jobs,
                 dataset: p.data.dataset,
+                check: super::escalate::check_cost(&p.model, p.image_channels()),
             }
         })
         .collect();
@@ -493,9 +498,13 @@ fn settings(sc: &Scenario) -> RunSettings {
         method: policy.label(),
         adaptive: match policy {
             PolicyMethod::Adaptive { target_accuracy } => Some(target_accuracy),
-            PolicyMethod::Fixed(_) => None,
+            PolicyMethod::Fixed(_) | PolicyMethod::Escalate { .. } => None,
         },
         calibration: Default::default(),
+        escalate: match policy {
+            PolicyMethod::Escalate { target_accuracy } => Some(target_accuracy),
+            PolicyMethod::Fixed(_) | PolicyMethod::Adaptive { .. } => None,
+        },
         fidelity: net.fidelity,
         horizon,
         horizon_s: net.horizon_s,
