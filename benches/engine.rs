@@ -61,9 +61,11 @@ fn prepare(sc: &Scenario) -> (World, u64) {
     let a = &out.summary.aggregate;
     assert!(a.episodes > 0, "{}: no misalignment episodes", sc.name);
     // Nearly every episode recovers by the horizon (all of them in the
-    // stars), or the run would time an idle network.
+    // stars), or the run would time an idle network. At most one in ten:
+    // the meshes' monitor now leaves 5-7% open at the horizon (measured on
+    // main at 391a9d1: mesh/100 36 of 681, mesh/1000 616 of 9151).
     assert!(
-        a.unrecovered * 20 <= a.episodes,
+        a.unrecovered * 10 <= a.episodes,
         "{}: {} of {} episodes unrecovered by the horizon ({} s)",
         sc.name,
         a.unrecovered,

@@ -23,7 +23,8 @@ use std::collections::HashMap;
 use super::adaptive::Calibration;
 use super::choice::{Adaptive, DecisionRecord};
 use super::core::{
-    ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
+    ns_to_secs, prefetch, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable,
+    SimTime, SmallChaCha8, NO_HINT,
 };
 use super::detect::{DetectionScore, Monitor};
 use super::events::{EventKind, EventLine, EventSink};
@@ -110,6 +111,21 @@ pub(super) enum Ev {
     Physical(PhysEv),
 }
 
+impl Ev {
+    /// The pair an event is about, as a queue hint (for prefetching).
+    fn pair(&self) -> u32 {
+        match *self {
+            Ev::MessageSent(p)
+            | Ev::MessageReceived { pair: p, .. }
+            | Ev::Detect { pair: p, .. }
+            | Ev::FlowStart { pair: p, .. }
+            | Ev::FinetuneStarted { pair: p }
+            | Ev::FinetuneFinished { pair: p } => u32::try_from(p).unwrap_or(NO_HINT),
+            _ => NO_HINT,
+        }
+    }
+}
+
 pub(super) struct Engine<'a> {
     pub world: &'a World,
     pub lab: &'a mut dyn Lab,
@@ -156,6 +172,10 @@ pub fn run(
             return Err(EngineError::Interrupted);
         }
         e.handled += 1;
+        // The next event's pair is far in memory: start loading it now.
+        if let Some(p) = e.q.peek_hint().filter(|&p| p != NO_HINT) {
+            prefetch(&e.pairs[p as usize]);
+        }
         let stop = matches!(ev, Ev::Horizon);
         e.handle(t, ev)?;
         progress(ns_to_secs(t));
@@ -201,7 +221,7 @@ impl<'a> Engine<'a> {
                 open: None,
                 serving: None,
                 monitor,
-                rng: stream(s.seed, "messages", &[&t.name, &r.name]),
+                rng: SmallChaCha8::new(&stream(s.seed, "messages", &[&t.name, &r.name])),
                 active: false,
                 acc: 0.0,
                 mse: 0.0,
@@ -213,7 +233,7 @@ impl<'a> Engine<'a> {
         Ok(Engine {
             world,
             lab,
-            q: EventQueue::new(),
+            q: EventQueue::with_hint(Ev::pair),
             net,
             routes,
             users,
