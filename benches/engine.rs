@@ -115,6 +115,8 @@ fn large() -> bool {
 }
 
 fn bench(c: &mut Criterion) {
+    // The 100,000-TX star expects about 60 M events, above the default cap.
+    slfsim::scenario::limits::allow_large();
     let mut g = c.benchmark_group("engine/star_shared");
     for n in [10usize, 100, 1_000, 10_000, 100_000] {
         if n > 10_000 && !large() {

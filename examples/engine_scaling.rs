@@ -84,6 +84,8 @@ fn measure(kind: &'static str, sc: &Scenario, runs: usize) -> Row {
 }
 
 fn main() {
+    // The 100,000-TX star expects about 60 M events, above the default cap.
+    slfsim::scenario::limits::allow_large();
     let mut args = std::env::args().skip(1);
     let (mut runs, mut out, mut max_users) = (3usize, PathBuf::from("docs/figures"), 100_000usize);
     let mut only: Option<Vec<String>> = None;

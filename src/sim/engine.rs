@@ -172,9 +172,11 @@ pub fn run(
             return Err(EngineError::Interrupted);
         }
         e.handled += 1;
-        // The next event's pair is far in memory: start loading it now.
+        // The next event's pair is far in memory: start loading it (and
+        // its message latency) now.
         if let Some(p) = e.q.peek_hint().filter(|&p| p != NO_HINT) {
             prefetch(&e.pairs[p as usize]);
+            e.routes.prefetch_latency(2 * p as usize + 1);
         }
         let stop = matches!(ev, Ev::Horizon);
         e.handle(t, ev)?;
@@ -348,6 +350,12 @@ impl<'a> Engine<'a> {
     pub fn route(&self, p: usize, dir: Dir) -> (&[LinkId], SimTime) {
         let i = 2 * p + usize::from(dir == Dir::Up);
         (self.routes.links(i), self.routes.latency_ns(i))
+    }
+
+    /// The latency of pair `p`'s message route (TX to RX) alone: every
+    /// message reads it, and its links' span would be one more cache miss.
+    pub fn message_latency(&self, p: usize) -> SimTime {
+        self.routes.latency_ns(2 * p + 1)
     }
 
     pub fn both_present(&self, p: usize) -> bool {
