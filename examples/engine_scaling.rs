@@ -99,7 +99,8 @@ fn main() {
             _ => panic!("unknown option {a}"),
         }
     }
-    let wanted = |kind: &str, n: usize| n <= max_users && only.as_ref().is_none_or(|o| o.contains(&format!("{kind}:{n}")));
+    let wanted =
+        |kind: &str, n: usize| n <= max_users && only.as_ref().is_none_or(|o| o.contains(&format!("{kind}:{n}")));
     let mut rows = Vec::new();
     for n in [10usize, 100, 1_000, 10_000, 100_000].into_iter().filter(|&n| wanted("star", n)) {
         rows.push(measure("star", &star_scenario(n), runs));

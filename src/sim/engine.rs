@@ -23,8 +23,8 @@ use std::collections::HashMap;
 use super::adaptive::Calibration;
 use super::choice::{Adaptive, DecisionRecord};
 use super::core::{
-    ns_to_secs, prefetch, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable,
-    SimTime, SmallChaCha8, NO_HINT,
+    ns_to_secs, prefetch, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
+    SmallChaCha8, NO_HINT,
 };
 use super::detect::{DetectionScore, Monitor};
 use super::events::{EventKind, EventLine, EventSink};

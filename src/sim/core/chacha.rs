@@ -32,7 +32,9 @@ impl SmallChaCha8 {
     /// Continues `rng`'s stream from where it stands.
     pub fn new(rng: &ChaCha8Rng) -> SmallChaCha8 {
         let seed = rng.get_seed();
-        let key = std::array::from_fn(|i| u32::from_le_bytes([seed[4 * i], seed[4 * i + 1], seed[4 * i + 2], seed[4 * i + 3]]));
+        let key = std::array::from_fn(|i| {
+            u32::from_le_bytes([seed[4 * i], seed[4 * i + 1], seed[4 * i + 2], seed[4 * i + 3]])
+        });
         let pos = rng.get_word_pos();
         // The word position is 68 bits: a 64-bit block counter and 4 bits of word.
         let mut r = SmallChaCha8 {
