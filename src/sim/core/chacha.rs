@@ -168,7 +168,7 @@ mod tests {
                 a.next_u32();
             }
             let mut b = SmallChaCha8::new(&a);
-            let exp = Exp::new(0.5).unwrap();
+            let exp = Exp::new(0.5f64).unwrap();
             for i in 0..2_000 {
                 assert_eq!(exp.sample(&mut a).to_bits(), exp.sample(&mut b).to_bits(), "seed {seed} gap {i}");
                 assert_eq!(a.random_range(0..1000usize), b.random_range(0..1000usize), "seed {seed} message {i}");
