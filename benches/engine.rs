@@ -61,9 +61,11 @@ fn prepare(sc: &Scenario) -> (World, u64) {
     let a = &out.summary.aggregate;
     assert!(a.episodes > 0, "{}: no misalignment episodes", sc.name);
     // Nearly every episode recovers by the horizon (all of them in the
-    // stars), or the run would time an idle network.
+    // stars), or the run would time an idle network. At most one in ten:
+    // the meshes' monitor now leaves 5-7% open at the horizon (measured on
+    // main at 391a9d1: mesh/100 36 of 681, mesh/1000 616 of 9151).
     assert!(
-        a.unrecovered * 20 <= a.episodes,
+        a.unrecovered * 10 <= a.episodes,
         "{}: {} of {} episodes unrecovered by the horizon ({} s)",
         sc.name,
         a.unrecovered,
@@ -113,6 +115,8 @@ fn large() -> bool {
 }
 
 fn bench(c: &mut Criterion) {
+    // The 100,000-TX star expects about 60 M events, above the default cap.
+    slfsim::scenario::limits::allow_large();
     let mut g = c.benchmark_group("engine/star_shared");
     for n in [10usize, 100, 1_000, 10_000, 100_000] {
         if n > 10_000 && !large() {

@@ -7,8 +7,10 @@
 //! `docs/figures`).
 //!
 //! ```text
-//! cargo run --release --example engine_scaling -- [--runs 3] [--out docs/figures] [--max-users 100000]
+//! cargo run --release --example engine_scaling -- [--runs 3] [--out docs/figures] [--max-users 100000] [--only star:1000,mesh:1000]
 //! ```
+//!
+//! `--only` times just the listed cases (kind:users), for profiling one size.
 
 #[path = "../benches/common/synthetic.rs"]
 mod synthetic;
@@ -42,8 +44,8 @@ fn measure(kind: &'static str, sc: &Scenario, runs: usize) -> Row {
     let first = engine::run(&w, &mut SyntheticLab::new(&w), &mut NoEvents, |_| {}).expect("engine");
     let a = &first.summary.aggregate;
     // Nearly every episode must recover within the horizon, or the run
-    // would measure an idle network.
-    assert!(a.unrecovered * 20 <= a.episodes, "{}: {} of {} episodes unrecovered", sc.name, a.unrecovered, a.episodes);
+    // would measure an idle network (at most one in ten, as in benches/engine.rs).
+    assert!(a.unrecovered * 10 <= a.episodes, "{}: {} of {} episodes unrecovered", sc.name, a.unrecovered, a.episodes);
     let mut times: Vec<f64> = (0..runs)
         .map(|_| {
             let mut lab = SyntheticLab::new(&w);
@@ -82,22 +84,28 @@ fn measure(kind: &'static str, sc: &Scenario, runs: usize) -> Row {
 }
 
 fn main() {
+    // The 100,000-TX star expects about 60 M events, above the default cap.
+    slfsim::scenario::limits::allow_large();
     let mut args = std::env::args().skip(1);
     let (mut runs, mut out, mut max_users) = (3usize, PathBuf::from("docs/figures"), 100_000usize);
+    let mut only: Option<Vec<String>> = None;
     while let Some(a) = args.next() {
         let v = args.next().unwrap_or_else(|| panic!("{a} needs a value"));
         match a.as_str() {
             "--runs" => runs = v.parse().expect("--runs N"),
             "--out" => out = PathBuf::from(v),
             "--max-users" => max_users = v.parse().expect("--max-users N"),
+            "--only" => only = Some(v.split(',').map(str::to_string).collect()),
             _ => panic!("unknown option {a}"),
         }
     }
+    let wanted =
+        |kind: &str, n: usize| n <= max_users && only.as_ref().is_none_or(|o| o.contains(&format!("{kind}:{n}")));
     let mut rows = Vec::new();
-    for n in [10usize, 100, 1_000, 10_000, 100_000].into_iter().filter(|&n| n <= max_users) {
+    for n in [10usize, 100, 1_000, 10_000, 100_000].into_iter().filter(|&n| wanted("star", n)) {
         rows.push(measure("star", &star_scenario(n), runs));
     }
-    for n in [100usize, 1_000, 10_000].into_iter().filter(|&n| n <= max_users) {
+    for n in [100usize, 1_000, 10_000].into_iter().filter(|&n| wanted("mesh", n)) {
         rows.push(measure("mesh", &mesh_scenario(n), runs));
     }
     let mut csv =

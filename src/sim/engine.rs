@@ -25,7 +25,8 @@ use std::collections::HashMap;
 use super::adaptive::Calibration;
 use super::choice::{Adaptive, DecisionRecord};
 use super::core::{
-    ns_to_secs, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
+    ns_to_secs, prefetch, ComputeQueue, EventQueue, FlowId, LinkId, NetError, Network, QueueError, RouteTable, SimTime,
+    SmallChaCha8, NO_HINT,
 };
 use super::detect::{DetectionScore, Monitor};
 use super::escalate::{AttemptRecord, Escalation};
@@ -123,6 +124,21 @@ pub(super) enum Ev {
     Physical(PhysEv),
 }
 
+impl Ev {
+    /// The pair an event is about, as a queue hint (for prefetching).
+    fn pair(&self) -> u32 {
+        match *self {
+            Ev::MessageSent(p)
+            | Ev::MessageReceived { pair: p, .. }
+            | Ev::Detect { pair: p, .. }
+            | Ev::FlowStart { pair: p, .. }
+            | Ev::FinetuneStarted { pair: p }
+            | Ev::FinetuneFinished { pair: p } => u32::try_from(p).unwrap_or(NO_HINT),
+            _ => NO_HINT,
+        }
+    }
+}
+
 pub(super) struct Engine<'a> {
     pub world: &'a World,
     pub lab: &'a mut dyn Lab,
@@ -171,6 +187,12 @@ pub fn run(
             return Err(EngineError::Interrupted);
         }
         e.handled += 1;
+        // The next event's pair is far in memory: start loading it (and
+        // its message latency) now.
+        if let Some(p) = e.q.peek_hint().filter(|&p| p != NO_HINT) {
+            prefetch(&e.pairs[p as usize]);
+            e.routes.prefetch_latency(2 * p as usize + 1);
+        }
         let stop = matches!(ev, Ev::Horizon);
         e.handle(t, ev)?;
         progress(ns_to_secs(t));
@@ -216,7 +238,7 @@ impl<'a> Engine<'a> {
                 open: None,
                 serving: None,
                 monitor,
-                rng: stream(s.seed, "messages", &[&t.name, &r.name]),
+                rng: SmallChaCha8::new(&stream(s.seed, "messages", &[&t.name, &r.name])),
                 active: false,
                 acc: 0.0,
                 mse: 0.0,
@@ -228,7 +250,7 @@ impl<'a> Engine<'a> {
         Ok(Engine {
             world,
             lab,
-            q: EventQueue::new(),
+            q: EventQueue::with_hint(Ev::pair),
             net,
             routes,
             users,
@@ -344,6 +366,12 @@ impl<'a> Engine<'a> {
     pub fn route(&self, p: usize, dir: Dir) -> (&[LinkId], SimTime) {
         let i = 2 * p + usize::from(dir == Dir::Up);
         (self.routes.links(i), self.routes.latency_ns(i))
+    }
+
+    /// The latency of pair `p`'s message route (TX to RX) alone: every
+    /// message reads it, and its links' span would be one more cache miss.
+    pub fn message_latency(&self, p: usize) -> SimTime {
+        self.routes.latency_ns(2 * p + 1)
     }
 
     pub fn both_present(&self, p: usize) -> bool {

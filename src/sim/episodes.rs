@@ -7,7 +7,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp};
 
 use super::core::{secs_to_ns, SimTime};
-use super::engine::{Dir, Engine, EngineError, Ev};
+use super::engine::{Engine, EngineError, Ev};
 use super::events::EventKind;
 use super::outcome::Cause;
 use super::state::Episode;
@@ -118,7 +118,7 @@ impl Engine<'_> {
         }
         let message = self.pairs[p].rng.random_range(0..self.world.settings.messages);
         self.log_pair(now, EventKind::MessageSent, p)?;
-        self.q.push(now + self.route(p, Dir::Up).1, Ev::MessageReceived { pair: p, message })?;
+        self.q.push(now + self.message_latency(p), Ev::MessageReceived { pair: p, message })?;
         self.schedule_message(p, now)
     }
 

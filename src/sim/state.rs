@@ -1,8 +1,6 @@
 //! The loop's view of users and pairs while a run is in progress.
 
-use rand_chacha::ChaCha8Rng;
-
-use super::core::{ComputeQueue, SimTime};
+use super::core::{ComputeQueue, SimTime, SmallChaCha8};
 use super::detect::Monitor;
 use super::outcome::Cause;
 
@@ -61,8 +59,8 @@ pub(super) struct PairState {
     /// Boxed: most pairs are not being served, and a pair stays small.
     pub serving: Option<Box<Serving>>,
     pub monitor: Option<Monitor>,
-    /// Message times and test messages.
-    pub rng: ChaCha8Rng,
+    /// Message times and test messages (`ChaCha8Rng`'s stream, smaller state).
+    pub rng: SmallChaCha8,
     /// Both users present.
     pub active: bool,
     pub acc: f64,

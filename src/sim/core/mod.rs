@@ -13,10 +13,12 @@
 //!   (one virtual clock per rate group, no per-flow rescans).
 //! - `reference`: the network recomputed from scratch at every change, the
 //!   oracle `network` is tested against.
+//! - `chacha`: `ChaCha8Rng`'s exact word stream from a smaller state.
 //! - `compute`: per-node FIFO compute queues (duration = FLOPs / budget).
 //! - `topology`: star, complete, random geometric, Erdős–Rényi and explicit
 //!   graphs from a seeded stream.
 
+pub mod chacha;
 mod clocks;
 pub mod compute;
 pub mod error;
@@ -30,11 +32,12 @@ mod sharing;
 pub mod time;
 pub mod topology;
 
+pub use chacha::SmallChaCha8;
 pub use compute::{ComputeQueue, Job, Scheduled};
 pub use error::NetError;
 pub use links::{Graph, Link, LinkId, LinkSpec, Route};
 pub use network::{FlowDone, FlowId, Network};
-pub use queue::{EventQueue, QueueError};
+pub use queue::{prefetch, EventQueue, QueueError, NO_HINT};
 pub use reference::ReferenceNetwork;
 pub use routing::{components, connected, RouteTable};
 pub use time::{ns_to_secs, secs_to_ns, SimTime, NS_PER_SEC};

@@ -193,6 +193,13 @@ impl RouteTable {
         self.latency_ns[i]
     }
 
+    /// Starts loading route `i`'s latency into cache (the loop's next event needs it).
+    pub fn prefetch_latency(&self, i: usize) {
+        if let Some(l) = self.latency_ns.get(i) {
+            super::queue::prefetch(l);
+        }
+    }
+
     /// Appends `route` as the next route.
     pub fn push(&mut self, route: &Route) {
         let start = self.links.len() as u32;
