@@ -14,19 +14,24 @@ fn stat<'a>(p: &'a PointSummary, name: &str) -> Option<&'a PointStat> {
     p.metrics.iter().find(|(n, _)| n == name).map(|(_, s)| s)
 }
 
+/// A point's values on every axis but `x_axis`, as `label=value, ...`.
+fn others(labels: &[String], p: &PointSummary, x_axis: usize) -> String {
+    labels
+        .iter()
+        .zip(&p.values)
+        .enumerate()
+        .filter(|(k, _)| *k != x_axis)
+        .map(|(_, (l, v))| format!("{l}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Lines of `metric` against the number of users, one per value of every
 /// axis but `x_axis` (with 95% CI bands).
 fn by_users(points: &[PointSummary], labels: &[String], x_axis: usize, metric: &str) -> Vec<Series> {
     let mut groups: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
     for p in points {
-        let key = labels
-            .iter()
-            .zip(&p.values)
-            .enumerate()
-            .filter(|(k, _)| *k != x_axis)
-            .map(|(_, (l, v))| format!("{l}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let key = others(labels, p, x_axis);
         let (Some(u), Some(s)) = (stat(p, "users"), stat(p, metric)) else { continue };
         let ci = if s.ci95.is_finite() { s.ci95 } else { 0.0 };
         groups.entry(key).or_default().push((u.mean, s.mean, ci));
@@ -93,14 +98,7 @@ fn pareto_plots(
         let mut series = Vec::new();
         for p in &here {
             let (Some(r), Some(a)) = (stat(p, "recovery_mean_s"), stat(p, "time_avg_accuracy")) else { continue };
-            let label = labels
-                .iter()
-                .zip(&p.values)
-                .enumerate()
-                .filter(|(k, _)| *k != x_axis)
-                .map(|(_, (l, v))| format!("{l}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let label = others(labels, p, x_axis);
             xy.push((r.mean, a.mean));
             series.push(Series { name: label, points: vec![(r.mean, a.mean)], band: None });
         }
@@ -108,7 +106,9 @@ fn pareto_plots(
         if front.is_empty() {
             continue;
         }
-        series.push(Series { name: "Pareto front".into(), points: front.iter().map(|&i| xy[i]).collect(), band: None });
+        // First, so that the methods' points are drawn on top of it.
+        let line = Series { name: "Pareto front".into(), points: front.iter().map(|&i| xy[i]).collect(), band: None };
+        series.insert(0, line);
         let xs: Vec<f64> = xy.iter().map(|p| p.0).filter(|x| *x > 0.0 && x.is_finite()).collect();
         let lo = xs.iter().cloned().fold(f64::INFINITY, f64::min);
         let hi = xs.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
