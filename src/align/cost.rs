@@ -199,11 +199,15 @@ pub fn split_learning_messages(layers: &[LayerCost], batch: u64) -> [(bool, u64)
     [(true, per(z)), (false, per(img)), (true, per(img)), (false, per(z))]
 }
 
+/// Bytes of hand-overs given as (up?, bytes), summed each way: (up, down).
+pub fn bytes_each_way(messages: &[(bool, u64)]) -> (u64, u64) {
+    let sum = |up: bool| messages.iter().filter(|(u, _)| *u == up).map(|(_, b)| b).sum();
+    (sum(true), sum(false))
+}
+
 /// Bytes per step of U-shaped split learning, (up, down).
 pub fn split_learning_step_bytes(layers: &[LayerCost], batch: u64) -> (u64, u64) {
-    let m = split_learning_messages(layers, batch);
-    let sum = |up: bool| m.iter().filter(|(u, _)| *u == up).map(|(_, b)| b).sum();
-    (sum(true), sum(false))
+    bytes_each_way(&split_learning_messages(layers, batch))
 }
 
 /// U-shaped split learning as a schedule (what `run` simulates step by step):
@@ -348,11 +352,10 @@ pub fn method_cost(
     } else {
         Vec::new()
     };
-    let step_bytes = |u: bool| messages.iter().filter(|(x, _)| *x == u).map(|(_, b)| b).sum::<u64>();
     let step_s = |u: bool, bps: f64| {
         messages.iter().filter(|(x, _)| *x == u).map(|&(_, b)| transfer_s(b, bps, p.latency_s)).sum::<f64>()
     };
-    let (step_up, step_down) = (step_bytes(true), step_bytes(false));
+    let (step_up, step_down) = bytes_each_way(&messages);
     let compute_s = match method {
         Method::SplitLearning => {
             // TX runs the encoder side, RX the decoder side.

@@ -19,7 +19,7 @@
 use super::core::{Job, SimTime};
 use super::engine::{Dir, Engine, EngineError, Ev};
 use super::state::SplitProgress;
-use crate::align::cost::SplitPlan;
+use crate::align::cost::{bytes_each_way, SplitPlan};
 
 /// One stage of a step: a compute at TX or RX (index into `SplitPlan::flops`)
 /// or a hand-over (index into `SplitPlan::messages`).
@@ -48,9 +48,7 @@ impl Engine<'_> {
 
     /// Bytes one step hands over, (up, down).
     pub(super) fn split_step_bytes(&self, p: usize) -> (u64, u64) {
-        let m = self.split_plan(p).messages;
-        let sum = |up: bool| m.iter().filter(|x| x.0 == up).map(|x| x.1).sum();
-        (sum(true), sum(false))
+        bytes_each_way(&self.split_plan(p).messages)
     }
 
     /// The codebook reached TX: the first of `steps` steps starts.
