@@ -20,7 +20,10 @@ pub struct Series {
 
 /// Renders a line chart into `<stem>.svg` and `<stem>.png` (900x600), each
 /// written atomically; the legend sits to the right of the plot area. With
-/// `log_x`, points with x <= 0 are left out. Returns the paths written.
+/// `log_x`, points with x <= 0 are left out. The y axis turns logarithmic by
+/// itself when every drawable y is positive and they span two decades or more
+/// (one slow method would otherwise flatten all the others into the floor).
+/// Returns the paths written.
 pub fn line_chart(
     stem: &Path,
     title: &str,
@@ -39,7 +42,8 @@ pub fn line_chart(
             }
         }
     }
-    let plot = LinePlot { title, x_label, y_label, series, log_x };
+    let mut plot = LinePlot { title, x_label, y_label, series, log_x, log_y: false };
+    plot.log_y = plot.spans_decades();
     render_svg_png(stem, (900, 600), &plot)
 }
 
@@ -63,6 +67,21 @@ pub(crate) fn colour(i: usize) -> RGBColor {
 
 pub(crate) fn style(size: f64) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font()).color(&BLACK)
+}
+
+/// Tick label on a log axis: only at mantissas 1, 2 and 5, because plotters
+/// puts a key point at every integer multiple and their labels collide
+/// ("90100").
+pub(crate) fn fmt_log_tick(v: f64) -> String {
+    if !(v.is_finite() && v > 0.0) {
+        return String::new();
+    }
+    let m = v / 10f64.powf(v.log10().floor());
+    if [1.0, 2.0, 5.0, 10.0].iter().any(|k| (m - k).abs() < 1e-6 * k) {
+        fmt_tick(v)
+    } else {
+        String::new()
+    }
 }
 
 /// Compact tick label: at most 4 significant digits, no trailing zeros.
@@ -93,9 +112,29 @@ struct LinePlot<'a> {
     y_label: &'a str,
     series: &'a [Series],
     log_x: bool,
+    log_y: bool,
 }
 
 impl LinePlot<'_> {
+    /// Whether every drawable y (bands included) is positive and max / min >= 100.
+    fn spans_decades(&self) -> bool {
+        let mut ys = vec![];
+        for s in self.series {
+            for (i, &(x, y)) in s.points.iter().enumerate() {
+                if !self.x_ok(x) || !y.is_finite() {
+                    continue;
+                }
+                ys.push(y);
+                if let Some(b) = &s.band {
+                    ys.extend([b[i].0, b[i].1].into_iter().filter(|v| v.is_finite()));
+                }
+            }
+        }
+        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        lo > 0.0 && hi / lo >= 100.0
+    }
+
     fn x_ok(&self, x: f64) -> bool {
         x.is_finite() && (!self.log_x || x > 0.0)
     }
@@ -145,6 +184,9 @@ impl LinePlot<'_> {
         } else if y0 == y1 {
             let d = if y0 == 0.0 { 1.0 } else { y0.abs() * 0.1 };
             (y0, y1) = (y0 - d, y1 + d);
+        } else if self.log_y {
+            let f = (y1 / y0).powf(0.06);
+            (y0, y1) = (y0 / f, y1 * f);
         } else {
             let d = (y1 - y0) * 0.06;
             (y0, y1) = (y0 - d, y1 + d);
@@ -204,8 +246,8 @@ macro_rules! draw_body {
             .y_desc($self.y_label)
             .label_style(style(16.0))
             .axis_desc_style(style(19.0))
-            .x_label_formatter(&|v| fmt_tick(*v))
-            .y_label_formatter(&|v| fmt_tick(*v))
+            .x_label_formatter(&|v| if $self.log_x { fmt_log_tick(*v) } else { fmt_tick(*v) })
+            .y_label_formatter(&|v| if $self.log_y { fmt_log_tick(*v) } else { fmt_tick(*v) })
             .bold_line_style(RGBColor(215, 215, 215).stroke_width(1))
             .light_line_style(TRANSPARENT)
             .axis_style(RGBColor(90, 90, 90).stroke_width(1))
@@ -258,10 +300,11 @@ impl Plot for LinePlot<'_> {
         };
 
         let ((x0, x1), (y0, y1)) = self.bounds();
-        if self.log_x {
-            draw_body!(self, &plot_area, (x0..x1).log_scale(), y0..y1);
-        } else {
-            draw_body!(self, &plot_area, x0..x1, y0..y1);
+        match (self.log_x, self.log_y) {
+            (true, true) => draw_body!(self, &plot_area, (x0..x1).log_scale(), (y0..y1).log_scale()),
+            (true, false) => draw_body!(self, &plot_area, (x0..x1).log_scale(), y0..y1),
+            (false, true) => draw_body!(self, &plot_area, x0..x1, (y0..y1).log_scale()),
+            (false, false) => draw_body!(self, &plot_area, x0..x1, y0..y1),
         }
 
         if let Some(leg) = legend_area {
@@ -289,7 +332,34 @@ impl Plot for LinePlot<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::fmt_tick;
+    use super::{fmt_log_tick, fmt_tick, LinePlot, Series};
+
+    fn plot(series: &[Series]) -> LinePlot<'_> {
+        LinePlot { title: "", x_label: "", y_label: "", series, log_x: false, log_y: false }
+    }
+
+    #[test]
+    fn y_turns_logarithmic_only_over_two_positive_decades() {
+        let s = |ys: &[f64]| Series {
+            name: "a".into(),
+            points: ys.iter().enumerate().map(|(i, &y)| (i as f64, y)).collect(),
+            band: None,
+        };
+        assert!(plot(&[s(&[1.0, 2.0]), s(&[150.0])]).spans_decades());
+        assert!(!plot(&[s(&[1.0, 99.0])]).spans_decades());
+        assert!(!plot(&[s(&[0.0, 1000.0])]).spans_decades(), "zero cannot go on a log axis");
+        assert!(!plot(&[s(&[-1.0, 1000.0])]).spans_decades());
+        assert!(plot(&[s(&[1.0, f64::NAN, 500.0])]).spans_decades(), "non-finite points are skipped");
+        assert!(!plot(&[]).spans_decades());
+    }
+
+    #[test]
+    fn log_ticks_are_labelled_only_at_one_two_five() {
+        let labelled: Vec<String> =
+            [10.0, 20.0, 30.0, 50.0, 90.0, 100.0, 200.0, 0.5].iter().map(|&v| fmt_log_tick(v)).collect();
+        assert_eq!(labelled, ["10", "20", "", "50", "", "100", "200", "0.5"]);
+        assert_eq!(fmt_log_tick(0.0), "");
+    }
 
     #[test]
     fn tick_labels_are_compact() {
