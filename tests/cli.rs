@@ -184,6 +184,13 @@ fn two_user_command_end_to_end() {
     for plot in ["accuracy_vs_freeze", "mse_vs_freeze", "time_vs_freeze", "accuracy_vs_time"] {
         assert!(out.join(format!("two_user_{plot}.png")).metadata().unwrap().len() > 0, "{plot}");
     }
+    // The calibration for `run`: only slf-l2 is an adaptive candidate here (the pilot
+    // aligners use other P than the policy's 64); its value is the row's accuracy.
+    let cal = std::fs::read_to_string(out.join("calibration.csv")).unwrap();
+    let data: Vec<&str> = cal.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(data.len(), 2, "{cal}");
+    assert_eq!(data[0], "kind,dataset,method,accuracy");
+    assert_eq!(data[1], format!("seed,mnist,slf-l2,{}", acc(&rows[1], "after")), "{cal}");
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use slfsim::report::{write_two_user_plots, write_two_user_tables};
-use slfsim::study::{run_two_user, summarise};
+use slfsim::report::{write_two_user_calibration, write_two_user_plots, write_two_user_tables};
+use slfsim::study::{calibration, run_two_user, summarise};
 
 use super::{load_scenario, progress, Ctx, Paths};
 
@@ -53,7 +53,19 @@ pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
     let tables = write_two_user_tables(&out, &rows, &summary)?;
     print!("{}", tables.terminal);
     let plots = write_two_user_plots(&out, &summary)?;
+    let note = [
+        format!("Mean headline accuracy after alignment, by `slfsim two-user {}`", args.scenario.display()),
+        format!(
+            "({} pairs, {} fine-tuning steps, {} test images); kind and RX's data set",
+            sc.two_user.pairs.len(),
+            budget.steps,
+            sc.eval.test_images
+        ),
+        "as the adaptive policy groups links; only its candidates' methods.".to_string(),
+    ];
+    let cal = write_two_user_calibration(&out, &calibration(&rows, &sc.profiles), &note)?;
     println!("results: {}", tables.summary_md.display());
+    println!("calibration: {}", cal.display());
     for p in plots {
         println!("plot: {}", p.display());
     }

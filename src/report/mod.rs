@@ -46,7 +46,7 @@ pub use study_runs::{
     FinishedRun, Timing,
 };
 pub use table::text_table;
-pub use two_user_files::{write_two_user_tables, TwoUserTables};
+pub use two_user_files::{write_two_user_calibration, write_two_user_tables, TwoUserTables};
 pub use two_user_plots::write_two_user_plots;
 pub use world_files::write_world;
 pub use world_plots::{world_causes, world_map};

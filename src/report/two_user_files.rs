@@ -1,10 +1,12 @@
 //! The tables of the two-user study: `two_user_runs.csv` and `.json` (one
 //! row per alignment), `two_user_summary.csv` and `.md` (mean ± sd per
-//! study and method). Every file is written atomically.
+//! study and method), and `calibration.csv` for the adaptive policy. Every
+//! file is written atomically.
 
 use std::path::{Path, PathBuf};
 
 use super::{text_table, write_atomic, write_csv_atomic, write_json_atomic, ReportError};
+use crate::sim::adaptive::{calibration_text, FileCalibration};
 use crate::study::{Spread, SummaryRow, TwoUserRow};
 
 /// The summary as a text table for the terminal, and where its Markdown went.
@@ -34,6 +36,18 @@ pub fn write_two_user_tables(
     let summary_md = out.join("two_user_summary.md");
     write_atomic(&summary_md, md.as_bytes())?;
     Ok(TwoUserTables { terminal: text_table(&MD_HEADERS, &md_rows), summary_md })
+}
+
+/// Writes `calibration.csv` (the format `run --calibration` reads) into
+/// `out`, with `comment` lines saying where the values come from.
+pub fn write_two_user_calibration(
+    out: &Path,
+    values: &FileCalibration,
+    comment: &[String],
+) -> Result<PathBuf, ReportError> {
+    let path = out.join("calibration.csv");
+    write_atomic(&path, calibration_text(values, comment).as_bytes())?;
+    Ok(path)
 }
 
 const RUN_HEADERS: [&str; 24] = [

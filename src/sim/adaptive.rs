@@ -53,9 +53,15 @@ impl Kind {
     pub fn of(class: LinkClass, profiles: &[ProfileInfo]) -> Kind {
         let (tx, rx) = class;
         let rx = &profiles[rx];
-        if profiles[tx.data_profile].dataset != rx.dataset {
+        Kind::between((profiles[tx.data_profile].dataset, tx.epsilon()), (rx.dataset, rx.epsilon))
+    }
+
+    /// The kind of link from a TX holding data set `tx.0` and sending over
+    /// ε = `tx.1` to an RX trained on `rx.0` for ε = `rx.1`.
+    pub fn between(tx: (DatasetKind, f64), rx: (DatasetKind, f64)) -> Kind {
+        if tx.0 != rx.0 {
             Kind::Data
-        } else if tx.epsilon() != rx.epsilon {
+        } else if tx.1 != rx.1 {
             Kind::Channel
         } else {
             Kind::Seed
@@ -178,6 +184,21 @@ pub fn choose(preds: &[Prediction], target: f64) -> usize {
 /// A calibration file's values: (kind, RX's data set, method label) -> accuracy.
 pub type FileCalibration = BTreeMap<(KindKey, String), f64>;
 
+/// A calibration file's text, as [`parse_calibration`] reads it: the
+/// `comment` lines (each prefixed `# `), the header, then one row per
+/// (kind, RX's data set, method) in key order. Accuracies are written in
+/// full (shortest round-trip form), so parsing gives back the same values.
+pub fn calibration_text(values: &FileCalibration, comment: &[String]) -> String {
+    let mut text = String::from("kind,dataset,method,accuracy\n");
+    for c in comment {
+        text += &format!("# {c}\n");
+    }
+    for (((kind, dataset), method), accuracy) in values {
+        text += &format!("{},{dataset},{method},{accuracy}\n", kind.as_str());
+    }
+    text
+}
+
 /// Parses a calibration file: CSV with the header `kind,dataset,method,accuracy`
 /// (blank lines and `#` comments skipped), `kind` one of seed, channel, data,
 /// `dataset` RX's data set (mnist, fashion_mnist, cifar10), `method` one of
@@ -221,6 +242,30 @@ mod tests {
 
     fn p(accuracy: f64, time_s: f64) -> Prediction {
         Prediction { method: String::new(), accuracy, source: Source::Prior, time_s }
+    }
+
+    #[test]
+    fn a_written_calibration_parses_back_to_the_same_values() {
+        let mut values = FileCalibration::new();
+        values.insert(((Kind::Data, DatasetKind::Mnist), "slf-l2".to_string()), 0.1 + 0.2);
+        values.insert(((Kind::Seed, DatasetKind::Cifar10), "index-map-p64".to_string()), 1.0 / 3.0);
+        values.insert(((Kind::Channel, DatasetKind::FashionMnist), "latent-map-procrustes-p64".to_string()), 0.0);
+        let text = calibration_text(&values, &["measured by two-user".to_string()]);
+        assert!(
+            text.starts_with("kind,dataset,method,accuracy\n# measured by two-user\nseed,cifar10,index-map-p64,"),
+            "{text}"
+        );
+        let labels: Vec<String> = ["slf-l2", "index-map-p64", "latent-map-procrustes-p64"].map(String::from).to_vec();
+        let back = parse_calibration(&text, std::path::Path::new("cal.csv"), &labels).unwrap();
+        assert_eq!(back, values, "{text}");
+    }
+
+    #[test]
+    fn kinds_by_data_set_first_then_channel() {
+        let (m, f) = (DatasetKind::Mnist, DatasetKind::FashionMnist);
+        assert_eq!(Kind::between((f, 0.1), (m, 0.0)), Kind::Data);
+        assert_eq!(Kind::between((m, 0.1), (m, 0.0)), Kind::Channel);
+        assert_eq!(Kind::between((m, 0.0), (m, 0.0)), Kind::Seed);
     }
 
     #[test]

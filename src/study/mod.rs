@@ -10,4 +10,4 @@ pub mod sweep;
 mod two_user;
 
 pub use stats::{mean_std, Spread};
-pub use two_user::{run_two_user, summarise, StudyError, SummaryRow, TwoUserRow};
+pub use two_user::{calibration, run_two_user, summarise, StudyError, SummaryRow, TwoUserRow};
