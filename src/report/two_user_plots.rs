@@ -93,7 +93,7 @@ pub fn write_two_user_plots(out: &Path, summary: &[SummaryRow]) -> Result<Vec<Pa
             let slug: String = st.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
             plots.extend(line_chart(
                 &out.join(format!("two_user_accuracy_vs_bytes_{slug}")),
-                &format!("{st}: accuracy vs bytes on the link (band: ± sd over replicates)"),
+                &format!("{st}: accuracy vs bytes (± sd over replicates)"),
                 "bytes on the link (download + upload, log)",
                 "headline accuracy",
                 &series,
