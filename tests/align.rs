@@ -361,3 +361,31 @@ fn slf_recovers_a_misaligned_shipped_pair_on_the_embedded_data() {
     assert!(r.after.accuracy_rx > SHIPPED_AFTER_MIN, "{:?} -> {:?}", r.before, r.after);
     assert!(r.after.mse < SHIPPED_MSE_CUT * r.before.mse, "{:?} -> {:?}", r.before, r.after);
 }
+
+/// A run keeps 8-bit local images as bytes (a quarter of the memory) and
+/// decodes each batch through the loaders' levels: SLF on them must be SLF on
+/// the floats, to the bit.
+#[test]
+fn slf_on_local_images_kept_as_bytes_is_slf_on_the_floats() {
+    use slfsim::data::{load, DatasetKind, Split};
+    use slfsim::transceiver::{decode_images, local_images_compact};
+    let g = pair();
+    let p = g.as_ref().unwrap();
+    let ptx = tiny("a", 1);
+    let set = load(&embedded_data(), DatasetKind::Mnist, Split::Train, ptx.data.color).unwrap();
+    let bytes = local_images_compact(&ptx, &set).unwrap();
+    assert_eq!(bytes.kind(), tch::Kind::Uint8);
+    assert_eq!(bytes.size(), p.local.size());
+    assert!(decode_images(&bytes).equal(&p.local), "decoded bytes differ from the loader's floats");
+    let budget = Budget { steps: 12, eval_every: 4, curve_images: 100, batch_size: 16, ..Budget::default() };
+    let m = Method::Slf { freeze: 2, side: FreezeSide::Output };
+    let on = |local: &tch::Tensor| {
+        let inputs = AlignInputs { local_images: local, test: &p.test, data_dir: &embedded_data() };
+        align(&p.tx, &p.rx, &m, &budget, &CostParams::default(), &inputs, 9).unwrap()
+    };
+    let ((r_f32, a_f32), (r_u8, a_u8)) = (on(&p.local), on(&bytes));
+    assert_eq!(serde_json::to_string(&r_f32).unwrap(), serde_json::to_string(&r_u8).unwrap());
+    assert!(r_f32.after.mse < r_f32.before.mse, "the steps did something");
+    let (cb_f32, cb_u8) = (&a_f32.tx.codebook.weight, &a_u8.tx.codebook.weight);
+    assert!(cb_f32.equal(cb_u8), "TX's fine-tuned codebook differs");
+}

@@ -14,7 +14,9 @@ use super::payload::{download_payload, install, payload_bytes, upload_payload, P
 use super::pilot::{pilot_exchange, pilot_images};
 use super::split::{split_step, CutTraffic};
 use crate::seed::stream;
-use crate::transceiver::{adam, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver};
+use crate::transceiver::{
+    adam, decode_images, evaluate_link_judged, train_profile, vq_step, TestBatch, TrainError, Transceiver,
+};
 
 /// How long TX fine-tunes: a step budget, optionally cut short once a target
 /// is met at one of the checks made every `eval_every` steps.
@@ -130,6 +132,7 @@ pub fn gap_recovered(before: f64, after: f64, matched: f64) -> Option<f64> {
 /// What TX holds for the fine-tuning: its local training images (never sent)
 /// and held-out test images of its data set (for judging only).
 pub struct AlignInputs<'a> {
+    /// f32, or bytes from `local_images_compact` (decoded per batch).
     pub local_images: &'a Tensor,
     pub test: &'a TestBatch,
     /// For `retrain`, which reloads TX's data through the training code,
@@ -264,7 +267,7 @@ fn finetune(
     let mut steps = 0;
     for s in 1..=steps_allowed {
         let idx: Vec<i64> = (0..budget.batch_size).map(|_| rand::Rng::random_range(&mut brng, 0..n)).collect();
-        step(&inputs.local_images.index_select(0, &Tensor::from_slice(&idx)), &mut nrng)?;
+        step(&decode_images(&inputs.local_images.index_select(0, &Tensor::from_slice(&idx))), &mut nrng)?;
         steps = s;
         if budget.eval_every > 0 && (s % budget.eval_every == 0 || s == budget.steps) && check(s)? {
             break;

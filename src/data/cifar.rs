@@ -58,7 +58,7 @@ pub(crate) fn decode(files: &[Vec<u8>], kind: DatasetKind, split: Split, color: 
     let img_len = channels * plane;
     let mut pixels = vec![0.0f32; n * img_len];
     let mut labels = Vec::with_capacity(n);
-    let lut: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
+    let lut = super::levels();
     let (wr, wg, wb) = (0.299f32 / 255.0, 0.587f32 / 255.0, 0.114f32 / 255.0);
     let records = files.iter().flat_map(|b| b.chunks_exact(RECORD));
     for (rec, dst) in records.zip(pixels.chunks_exact_mut(img_len)) {

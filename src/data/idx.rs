@@ -111,7 +111,7 @@ pub(crate) fn load_idx(
 
 /// 28x28 bytes -> C x 32 x 32 f32 in [0,1], zero-padded by 2 on each side, grey replicated to C planes.
 pub(crate) fn convert(raw: &[u8], n: usize, channels: usize) -> Vec<f32> {
-    let lut: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
+    let lut = super::levels();
     let plane = SIDE * SIDE;
     let img_len = channels * plane;
     let mut out = vec![0.0f32; n * img_len];

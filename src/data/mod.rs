@@ -129,6 +129,17 @@ impl fmt::Display for ColorMode {
     }
 }
 
+/// The value the loaders store for 8-bit level `v`: v / 255 in f32. One
+/// definition, so that images kept as bytes decode to the same floats.
+pub fn level(v: u8) -> f32 {
+    v as f32 / 255.0
+}
+
+/// All 256 levels, by byte.
+pub fn levels() -> [f32; 256] {
+    std::array::from_fn(|v| level(v as u8))
+}
+
 /// Images in the common format: C x 32 x 32, f32 in [0,1], row-major, image after image.
 #[derive(Debug, Clone)]
 pub struct ImageSet {
@@ -171,6 +182,25 @@ impl ImageSet {
             labels.push(self.labels[i]);
         }
         ImageSet { kind: self.kind, split: self.split, channels: self.channels, pixels, labels }
+    }
+
+    /// The images at `idx`, in that order, as one byte per value, if every
+    /// value is exactly an 8-bit [`level`] (MNIST, Fashion-MNIST, colour
+    /// CIFAR-10); `None` if one is not (grey CIFAR-10 mixes three channels).
+    /// Panics on an index out of range.
+    pub fn bytes_of(&self, idx: &[usize]) -> Option<Vec<u8>> {
+        let levels = levels();
+        let mut out = Vec::with_capacity(idx.len() * self.image_len());
+        for &i in idx {
+            for &v in self.image(i) {
+                let code = (v * 255.0).round();
+                if !(0.0..=255.0).contains(&code) || levels[code as usize].to_bits() != v.to_bits() {
+                    return None;
+                }
+                out.push(code as u8);
+            }
+        }
+        Some(out)
     }
 
     /// A copy of the first min(n, len) images.

@@ -312,6 +312,15 @@ fn cifar_luma_and_rgb() {
     for i in 0..3072 {
         assert_eq!(c.image(1)[i], r1[1 + i] as f32 / 255.0);
     }
+    // Colour values are 8-bit levels and keep as bytes; grey mixes channels and does not.
+    let bytes = c.bytes_of(&[1, 0]).unwrap();
+    assert_eq!(bytes.len(), 2 * 3072);
+    for (k, &b) in bytes.iter().enumerate() {
+        let v = if k < 3072 { c.image(1)[k] } else { c.image(0)[k - 3072] };
+        assert_eq!(super::level(b).to_bits(), v.to_bits());
+    }
+    assert_eq!(g.bytes_of(&[0]), None);
+    assert_eq!(g.bytes_of(&[]), Some(vec![]));
     // White stays within [0, 1].
     write_cifar(&folder, "test_batch.bin", &[cifar_record(0, |_, _| 255)], false);
     let w = load(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap();
