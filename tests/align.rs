@@ -367,13 +367,13 @@ fn slf_recovers_a_misaligned_shipped_pair_on_the_embedded_data() {
 /// the floats, to the bit.
 #[test]
 fn slf_on_local_images_kept_as_bytes_is_slf_on_the_floats() {
-    use slfsim::data::{load, DatasetKind, Split};
-    use slfsim::transceiver::{decode_images, local_images_compact};
+    use slfsim::data::{load_bytes, DatasetKind, Split};
+    use slfsim::transceiver::{decode_images, local_images_bytes};
     let g = pair();
     let p = g.as_ref().unwrap();
     let ptx = tiny("a", 1);
-    let set = load(&embedded_data(), DatasetKind::Mnist, Split::Train, ptx.data.color).unwrap();
-    let bytes = local_images_compact(&ptx, &set).unwrap();
+    let set = load_bytes(&embedded_data(), DatasetKind::Mnist, Split::Train, ptx.data.color).unwrap().unwrap();
+    let bytes = local_images_bytes(&ptx, &set).unwrap();
     assert_eq!(bytes.kind(), tch::Kind::Uint8);
     assert_eq!(bytes.size(), p.local.size());
     assert!(decode_images(&bytes).equal(&p.local), "decoded bytes differ from the loader's floats");

@@ -132,7 +132,7 @@ pub fn gap_recovered(before: f64, after: f64, matched: f64) -> Option<f64> {
 /// What TX holds for the fine-tuning: its local training images (never sent)
 /// and held-out test images of its data set (for judging only).
 pub struct AlignInputs<'a> {
-    /// f32, or bytes from `local_images_compact` (decoded per batch).
+    /// f32, or bytes from `local_images_bytes` (decoded per batch).
     pub local_images: &'a Tensor,
     pub test: &'a TestBatch,
     /// For `retrain`, which reloads TX's data through the training code,

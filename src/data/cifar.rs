@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::read::read_data_file;
-use super::{ColorMode, DataError, DatasetKind, ImageSet, Split, SIDE};
+use super::{ByteSet, ColorMode, DataError, DatasetKind, ImageSet, Split, SIDE};
 
 /// Bytes per CIFAR-10 record.
 pub const RECORD: usize = 1 + 3 * SIDE * SIDE;
@@ -25,14 +25,31 @@ pub(crate) fn load_cifar(
     split: Split,
     color: ColorMode,
 ) -> Result<ImageSet, DataError> {
-    // Read all files first (fails fast on a missing one), then decode into one buffer.
+    Ok(decode(&read_checked(folder, split)?, kind, split, color))
+}
+
+/// Loads one split in colour as bytes (the records' pixels, R, G, B planes).
+pub(crate) fn load_cifar_bytes(folder: &Path, kind: DatasetKind, split: Split) -> Result<ByteSet, DataError> {
+    let files = read_checked(folder, split)?;
+    let n: usize = files.iter().map(|b| b.len() / RECORD).sum();
+    let mut bytes = Vec::with_capacity(n * (RECORD - 1));
+    let mut labels = Vec::with_capacity(n);
+    for rec in files.iter().flat_map(|b| b.chunks_exact(RECORD)) {
+        labels.push(rec[0]);
+        bytes.extend_from_slice(&rec[1..]);
+    }
+    Ok(ByteSet { kind, split, channels: 3, bytes, labels })
+}
+
+/// A split's files, all read first (fails fast on a missing one) and checked.
+fn read_checked(folder: &Path, split: Split) -> Result<Vec<Vec<u8>>, DataError> {
     let mut files = Vec::new();
     for name in file_names(split) {
         let (bytes, path) = read_data_file(folder, name)?;
         check_records(&path, &bytes)?;
         files.push(bytes);
     }
-    Ok(decode(&files, kind, split, color))
+    Ok(files)
 }
 
 /// Checks that `bytes` are whole CIFAR-10 records with labels < 10.

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::read::read_data_file;
-use super::{ColorMode, DataError, DatasetKind, ImageSet, Split, SIDE};
+use super::{ByteSet, ColorMode, DataError, DatasetKind, ImageSet, Split, SIDE};
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 pub const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -85,13 +85,9 @@ pub(crate) fn file_names(split: Split) -> (&'static str, &'static str) {
     }
 }
 
-/// Loads one split from a data set folder (e.g. `<root>/mnist`).
-pub(crate) fn load_idx(
-    folder: &Path,
-    kind: DatasetKind,
-    split: Split,
-    color: ColorMode,
-) -> Result<ImageSet, DataError> {
+/// Reads and checks one split from a data set folder (e.g. `<root>/mnist`)
+/// and hands (count, raw 28x28 images, labels) to `f`.
+fn with_idx<T>(folder: &Path, split: Split, f: impl FnOnce(usize, &[u8], &[u8]) -> T) -> Result<T, DataError> {
     let (img_name, lbl_name) = file_names(split);
     let (img_bytes, img_path) = read_data_file(folder, img_name)?;
     let (lbl_bytes, lbl_path) = read_data_file(folder, lbl_name)?;
@@ -105,22 +101,61 @@ pub(crate) fn load_idx(
             n_labels: labels.len(),
         });
     }
+    Ok(f(n, raw, labels))
+}
+
+/// Loads one split from a data set folder (e.g. `<root>/mnist`).
+pub(crate) fn load_idx(
+    folder: &Path,
+    kind: DatasetKind,
+    split: Split,
+    color: ColorMode,
+) -> Result<ImageSet, DataError> {
     let channels = color.channels();
-    Ok(ImageSet { kind, split, channels, pixels: convert(raw, n, channels), labels: labels.to_vec() })
+    with_idx(folder, split, |n, raw, labels| ImageSet {
+        kind,
+        split,
+        channels,
+        pixels: convert(raw, n, channels),
+        labels: labels.to_vec(),
+    })
+}
+
+/// `load_idx` as bytes (every value is an 8-bit level).
+pub(crate) fn load_idx_bytes(
+    folder: &Path,
+    kind: DatasetKind,
+    split: Split,
+    color: ColorMode,
+) -> Result<ByteSet, DataError> {
+    let channels = color.channels();
+    with_idx(folder, split, |n, raw, labels| ByteSet {
+        kind,
+        split,
+        channels,
+        bytes: layout(raw, n, channels, |b| b),
+        labels: labels.to_vec(),
+    })
 }
 
 /// 28x28 bytes -> C x 32 x 32 f32 in [0,1], zero-padded by 2 on each side, grey replicated to C planes.
 pub(crate) fn convert(raw: &[u8], n: usize, channels: usize) -> Vec<f32> {
     let lut = super::levels();
+    layout(raw, n, channels, |b| lut[b as usize])
+}
+
+/// 28x28 bytes -> C x 32 x 32 values `f(byte)`, zero-padded by 2 on each
+/// side (`T::default()`, 0 for both f32 and bytes), grey replicated to C planes.
+fn layout<T: Copy + Default>(raw: &[u8], n: usize, channels: usize, f: impl Fn(u8) -> T) -> Vec<T> {
     let plane = SIDE * SIDE;
     let img_len = channels * plane;
-    let mut out = vec![0.0f32; n * img_len];
+    let mut out = vec![T::default(); n * img_len];
     for (src, dst) in raw.chunks_exact(IDX_SIDE * IDX_SIDE).zip(out.chunks_exact_mut(img_len)) {
         let (first, rest) = dst.split_at_mut(plane);
         for (r, row) in src.chunks_exact(IDX_SIDE).enumerate() {
             let start = (r + PAD) * SIDE + PAD;
             for (d, &s) in first[start..start + IDX_SIDE].iter_mut().zip(row) {
-                *d = lut[s as usize];
+                *d = f(s);
             }
         }
         for p in rest.chunks_exact_mut(plane) {

@@ -184,25 +184,6 @@ impl ImageSet {
         ImageSet { kind: self.kind, split: self.split, channels: self.channels, pixels, labels }
     }
 
-    /// The images at `idx`, in that order, as one byte per value, if every
-    /// value is exactly an 8-bit [`level`] (MNIST, Fashion-MNIST, colour
-    /// CIFAR-10); `None` if one is not (grey CIFAR-10 mixes three channels).
-    /// Panics on an index out of range.
-    pub fn bytes_of(&self, idx: &[usize]) -> Option<Vec<u8>> {
-        let levels = levels();
-        let mut out = Vec::with_capacity(idx.len() * self.image_len());
-        for &i in idx {
-            for &v in self.image(i) {
-                let code = (v * 255.0).round();
-                if !(0.0..=255.0).contains(&code) || levels[code as usize].to_bits() != v.to_bits() {
-                    return None;
-                }
-                out.push(code as u8);
-            }
-        }
-        Some(out)
-    }
-
     /// A copy of the first min(n, len) images.
     pub fn take(&self, n: usize) -> ImageSet {
         let n = n.min(self.len());
@@ -213,6 +194,55 @@ impl ImageSet {
             pixels: self.pixels[..n * self.image_len()].to_vec(),
             labels: self.labels[..n].to_vec(),
         }
+    }
+}
+
+/// Images kept as bytes, one per value, in [`ImageSet`]'s layout: what an
+/// 8-bit source holds, a quarter of the floats' memory; [`level`] of each
+/// byte is exactly [`load`]'s float.
+#[derive(Debug, Clone)]
+pub struct ByteSet {
+    pub kind: DatasetKind,
+    pub split: Split,
+    pub channels: usize,
+    pub bytes: Vec<u8>,
+    pub labels: Vec<u8>,
+}
+
+impl ByteSet {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no images.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Bytes per image: channels * 32 * 32.
+    pub fn image_len(&self) -> usize {
+        self.channels * SIDE * SIDE
+    }
+
+    /// The `i`-th image (panics if out of range).
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.image_len();
+        &self.bytes[i * n..(i + 1) * n]
+    }
+}
+
+/// [`load`] as bytes where every value is an 8-bit level: MNIST,
+/// Fashion-MNIST and colour CIFAR-10. `None` for grey CIFAR-10, whose values
+/// mix three channels. Same files, same checks and errors as [`load`].
+pub fn load_bytes(dir: &Path, kind: DatasetKind, split: Split, color: ColorMode) -> Result<Option<ByteSet>, DataError> {
+    let folder = dataset_dir(dir, kind)?;
+    match (kind, color) {
+        (DatasetKind::Mnist | DatasetKind::FashionMnist, _) => {
+            Ok(Some(idx::load_idx_bytes(&folder, kind, split, color)?))
+        }
+        (DatasetKind::Cifar10, ColorMode::Rgb) => Ok(Some(cifar::load_cifar_bytes(&folder, kind, split)?)),
+        (DatasetKind::Cifar10, ColorMode::Grey) => Ok(None),
     }
 }
 

@@ -103,6 +103,15 @@ fn idx_gz_reads_and_rgb_replicates() {
     check_padded(&s);
     let g = load(t.path(), DatasetKind::FashionMnist, Split::Test, ColorMode::Grey).unwrap();
     check_padded(&g);
+    // As bytes: the same layout (padding, replicated planes), each byte the float's 8-bit level.
+    for (set, color) in [(&s, ColorMode::Rgb), (&g, ColorMode::Grey)] {
+        let b = load_bytes(t.path(), DatasetKind::FashionMnist, Split::Test, color).unwrap().unwrap();
+        assert_eq!((b.len(), b.channels, &b.labels), (set.len(), set.channels, &set.labels));
+        assert_eq!(b.bytes.len(), set.pixels.len());
+        assert!(b.bytes.iter().zip(&set.pixels).all(|(&x, &v)| level(x).to_bits() == v.to_bits()));
+    }
+    // Errors as `load`'s: a missing folder.
+    assert!(load_bytes(t.path(), DatasetKind::Mnist, Split::Test, ColorMode::Grey).is_err());
 }
 
 #[test]
@@ -312,15 +321,12 @@ fn cifar_luma_and_rgb() {
     for i in 0..3072 {
         assert_eq!(c.image(1)[i], r1[1 + i] as f32 / 255.0);
     }
-    // Colour values are 8-bit levels and keep as bytes; grey mixes channels and does not.
-    let bytes = c.bytes_of(&[1, 0]).unwrap();
-    assert_eq!(bytes.len(), 2 * 3072);
-    for (k, &b) in bytes.iter().enumerate() {
-        let v = if k < 3072 { c.image(1)[k] } else { c.image(0)[k - 3072] };
-        assert_eq!(super::level(b).to_bits(), v.to_bits());
-    }
-    assert_eq!(g.bytes_of(&[0]), None);
-    assert_eq!(g.bytes_of(&[]), Some(vec![]));
+    // Colour values read as bytes are the floats' 8-bit levels; grey mixes channels and has none.
+    let b = load_bytes(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Rgb).unwrap().unwrap();
+    assert_eq!((b.len(), b.channels, b.labels.clone()), (2, 3, vec![7, 2]));
+    assert!(b.bytes.iter().zip(&c.pixels).all(|(&x, &v)| level(x).to_bits() == v.to_bits()));
+    assert_eq!(b.bytes.len(), c.pixels.len());
+    assert!(load_bytes(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap().is_none());
     // White stays within [0, 1].
     write_cifar(&folder, "test_batch.bin", &[cifar_record(0, |_, _| 255)], false);
     let w = load(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap();

@@ -21,15 +21,16 @@ use crate::align::{exchange, headline_judge, judge_stream, AlignInputs, Budget, 
 use crate::data::{self, Partition, Split};
 use crate::seed::stream;
 use crate::transceiver::{
-    apply_channel, encode_messages, judge_messages, judge_messages_seen, load_checkpoint, local_images_compact,
-    message_confidences, test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
+    apply_channel, encode_messages, judge_messages, judge_messages_seen, load_checkpoint, local_data_of,
+    local_images_bytes, message_confidences, test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch,
+    Transceiver,
 };
 
 /// Data sets as tensors, read once per lab and shared by its jobs.
 #[derive(Debug, Default)]
 pub struct JobData {
     /// TX's local training images, by data spec and partition seed, as bytes
-    /// where they are 8-bit (`local_images_compact`).
+    /// where they are 8-bit (`local_images_bytes`).
     local: Mutex<HashMap<String, Tensor>>,
     /// The first n test images of a data set (images, labels).
     test: Mutex<HashMap<String, (Tensor, Tensor)>>,
@@ -46,9 +47,16 @@ impl JobData {
         if let Some(t) = map.get(&key) {
             return Ok(t.shallow_clone());
         }
-        // Not through the process-wide cache: the split is then held once, as this tensor.
-        let set = data::load(dir, p.data.dataset, Split::Train, p.data.color).map_err(|e| e.to_string())?;
-        let images = local_images_compact(p, &set).map_err(|e| e.to_string())?;
+        // Not through the process-wide cache: the split is then held once, as
+        // this tensor; as bytes where the source is 8-bit (no f32 copy at all).
+        let (ds, color) = (p.data.dataset, p.data.color);
+        let images = match data::load_bytes(dir, ds, Split::Train, color).map_err(|e| e.to_string())? {
+            Some(set) => local_images_bytes(p, &set).map_err(|e| e.to_string())?,
+            None => {
+                let set = data::load(dir, ds, Split::Train, color).map_err(|e| e.to_string())?;
+                local_data_of(p, &set).map_err(|e| e.to_string())?.0
+            }
+        };
         map.insert(key, images.shallow_clone());
         Ok(images)
     }

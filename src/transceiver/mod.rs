@@ -35,6 +35,6 @@ pub use link::{
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
 pub use train::{
-    adam, decode_images, local_data, local_data_of, local_images_compact, test_batch, train_classifier, train_profile,
+    adam, decode_images, local_data, local_data_of, local_images_bytes, test_batch, train_classifier, train_profile,
     vq_step, Progress, TrainError, TrainReport,
 };

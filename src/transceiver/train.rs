@@ -58,26 +58,27 @@ pub fn local_data(profile: &Profile, data_dir: &Path) -> Result<(Tensor, Tensor,
     local_data_of(profile, &set)
 }
 
-/// Which images of the training split `set` are the profile's local data.
-fn local_indices(profile: &Profile, set: &data::ImageSet) -> Result<Vec<usize>, TrainError> {
+/// Which images of a training split (by its labels) are the profile's local data.
+fn local_indices(profile: &Profile, labels: &[u8]) -> Result<Vec<usize>, TrainError> {
     let mut rng = stream(profile.seed, "partition", &[]);
-    Ok(data::select(&set.labels, 10, &profile.data.partition, &mut rng)?)
+    Ok(data::select(labels, 10, &profile.data.partition, &mut rng)?)
 }
 
-/// `local_data_of`'s images, kept as bytes (u8, N x C x 32 x 32) when every
-/// value is an 8-bit level: a quarter of the memory of f32 (61 MB instead
-/// of 246 MB for 60,000 MNIST images), which matters when a run holds
-/// several users' data sets. Otherwise (grey CIFAR-10) the f32 tensor.
-/// [`decode_images`] turns a batch of it back into the very same floats.
-pub fn local_images_compact(profile: &Profile, set: &data::ImageSet) -> Result<Tensor, TrainError> {
-    let idx = local_indices(profile, set)?;
-    match set.bytes_of(&idx) {
-        Some(bytes) => Ok(Tensor::from_slice(&bytes).reshape([idx.len() as i64, set.channels as i64, 32, 32])),
-        None => Ok(local_data_of(profile, set)?.0),
+/// `local_data_of`'s images kept as bytes (u8, N x C x 32 x 32), from the
+/// training split read as bytes (`data::load_bytes`): a quarter of the f32
+/// tensor's memory (61 MB instead of 246 MB for 60,000 MNIST images), which
+/// matters when a run holds several users' data sets. [`decode_images`]
+/// turns a batch of it back into the very same floats.
+pub fn local_images_bytes(profile: &Profile, set: &data::ByteSet) -> Result<Tensor, TrainError> {
+    let idx = local_indices(profile, &set.labels)?;
+    let mut bytes = Vec::with_capacity(idx.len() * set.image_len());
+    for &i in &idx {
+        bytes.extend_from_slice(set.image(i));
     }
+    Ok(Tensor::from_slice(&bytes).reshape([idx.len() as i64, set.channels as i64, 32, 32]))
 }
 
-/// A batch of local images as f32: bytes from [`local_images_compact`]
+/// A batch of local images as f32: bytes from [`local_images_bytes`]
 /// through the loaders' levels (a table lookup, so bit for bit the values
 /// the loader would have stored); f32 batches pass through.
 pub fn decode_images(batch: &Tensor) -> Tensor {
@@ -90,7 +91,7 @@ pub fn decode_images(batch: &Tensor) -> Tensor {
 
 /// `local_data` from the training split `set` of the profile's data set.
 pub fn local_data_of(profile: &Profile, set: &data::ImageSet) -> Result<(Tensor, Tensor, usize), TrainError> {
-    let idx = local_indices(profile, set)?;
+    let idx = local_indices(profile, &set.labels)?;
     // The whole set in order needs no copy before the tensor's own.
     let b = if idx.iter().enumerate().all(|(i, &j)| i == j) && idx.len() == set.len() {
         TestBatch::from_set(set)
