@@ -38,7 +38,7 @@ pub(crate) fn load_cifar_bytes(folder: &Path, kind: DatasetKind, split: Split) -
         labels.push(rec[0]);
         bytes.extend_from_slice(&rec[1..]);
     }
-    Ok(ByteSet { kind, split, channels: 3, bytes, labels })
+    Ok(ByteSet { kind, split, channels: 3, pixels: bytes, labels })
 }
 
 /// A split's files, all read first (fails fast on a missing one) and checked.

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::read::read_data_file;
-use super::{ByteSet, ColorMode, DataError, DatasetKind, ImageSet, Split, SIDE};
+use super::{ColorMode, DataError, DatasetKind, Images, Split, SIDE};
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 pub const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -85,9 +85,15 @@ pub(crate) fn file_names(split: Split) -> (&'static str, &'static str) {
     }
 }
 
-/// Reads and checks one split from a data set folder (e.g. `<root>/mnist`)
-/// and hands (count, raw 28x28 images, labels) to `f`.
-fn with_idx<T>(folder: &Path, split: Split, f: impl FnOnce(usize, &[u8], &[u8]) -> T) -> Result<T, DataError> {
+/// Loads one split from a data set folder (e.g. `<root>/mnist`), each byte
+/// as `f(byte)` ([`super::level`] for floats, itself for bytes).
+pub(crate) fn load_idx<T: Copy + Default>(
+    folder: &Path,
+    kind: DatasetKind,
+    split: Split,
+    color: ColorMode,
+    f: impl Fn(u8) -> T,
+) -> Result<Images<T>, DataError> {
     let (img_name, lbl_name) = file_names(split);
     let (img_bytes, img_path) = read_data_file(folder, img_name)?;
     let (lbl_bytes, lbl_path) = read_data_file(folder, lbl_name)?;
@@ -101,41 +107,8 @@ fn with_idx<T>(folder: &Path, split: Split, f: impl FnOnce(usize, &[u8], &[u8]) 
             n_labels: labels.len(),
         });
     }
-    Ok(f(n, raw, labels))
-}
-
-/// Loads one split from a data set folder (e.g. `<root>/mnist`).
-pub(crate) fn load_idx(
-    folder: &Path,
-    kind: DatasetKind,
-    split: Split,
-    color: ColorMode,
-) -> Result<ImageSet, DataError> {
     let channels = color.channels();
-    with_idx(folder, split, |n, raw, labels| ImageSet {
-        kind,
-        split,
-        channels,
-        pixels: convert(raw, n, channels),
-        labels: labels.to_vec(),
-    })
-}
-
-/// `load_idx` as bytes (every value is an 8-bit level).
-pub(crate) fn load_idx_bytes(
-    folder: &Path,
-    kind: DatasetKind,
-    split: Split,
-    color: ColorMode,
-) -> Result<ByteSet, DataError> {
-    let channels = color.channels();
-    with_idx(folder, split, |n, raw, labels| ByteSet {
-        kind,
-        split,
-        channels,
-        bytes: layout(raw, n, channels, |b| b),
-        labels: labels.to_vec(),
-    })
+    Ok(Images { kind, split, channels, pixels: layout(raw, n, channels, f), labels: labels.to_vec() })
 }
 
 /// 28x28 bytes -> C x 32 x 32 f32 in [0,1], zero-padded by 2 on each side, grey replicated to C planes.

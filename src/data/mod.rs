@@ -140,17 +140,26 @@ pub fn levels() -> [f32; 256] {
     std::array::from_fn(|v| level(v as u8))
 }
 
-/// Images in the common format: C x 32 x 32, f32 in [0,1], row-major, image after image.
+/// Images in the common format: C x 32 x 32 values, row-major, image after
+/// image, with their labels. Two kinds of value: f32 in [0, 1]
+/// ([`ImageSet`], what the models consume) and bytes ([`ByteSet`], what an
+/// 8-bit source holds, a quarter of the memory; [`level`] of each byte is
+/// exactly [`load`]'s float).
 #[derive(Debug, Clone)]
-pub struct ImageSet {
+pub struct Images<T> {
     pub kind: DatasetKind,
     pub split: Split,
     pub channels: usize,
-    pub pixels: Vec<f32>,
+    pub pixels: Vec<T>,
     pub labels: Vec<u8>,
 }
 
-impl ImageSet {
+/// Images as f32 in [0, 1].
+pub type ImageSet = Images<f32>;
+/// Images as bytes, one per value.
+pub type ByteSet = Images<u8>;
+
+impl<T: Copy> Images<T> {
     /// Number of images.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -161,19 +170,19 @@ impl ImageSet {
         self.labels.is_empty()
     }
 
-    /// Floats per image: channels * 32 * 32.
+    /// Values per image: channels * 32 * 32.
     pub fn image_len(&self) -> usize {
         self.channels * SIDE * SIDE
     }
 
     /// The `i`-th image (panics if out of range).
-    pub fn image(&self, i: usize) -> &[f32] {
+    pub fn image(&self, i: usize) -> &[T] {
         let n = self.image_len();
         &self.pixels[i * n..(i + 1) * n]
     }
 
     /// A copy holding the images at `idx`, in that order (panics on an index out of range).
-    pub fn subset(&self, idx: &[usize]) -> ImageSet {
+    pub fn subset(&self, idx: &[usize]) -> Images<T> {
         let n = self.image_len();
         let mut pixels = Vec::with_capacity(idx.len() * n);
         let mut labels = Vec::with_capacity(idx.len());
@@ -181,54 +190,19 @@ impl ImageSet {
             pixels.extend_from_slice(self.image(i));
             labels.push(self.labels[i]);
         }
-        ImageSet { kind: self.kind, split: self.split, channels: self.channels, pixels, labels }
+        Images { kind: self.kind, split: self.split, channels: self.channels, pixels, labels }
     }
 
     /// A copy of the first min(n, len) images.
-    pub fn take(&self, n: usize) -> ImageSet {
+    pub fn take(&self, n: usize) -> Images<T> {
         let n = n.min(self.len());
-        ImageSet {
+        Images {
             kind: self.kind,
             split: self.split,
             channels: self.channels,
             pixels: self.pixels[..n * self.image_len()].to_vec(),
             labels: self.labels[..n].to_vec(),
         }
-    }
-}
-
-/// Images kept as bytes, one per value, in [`ImageSet`]'s layout: what an
-/// 8-bit source holds, a quarter of the floats' memory; [`level`] of each
-/// byte is exactly [`load`]'s float.
-#[derive(Debug, Clone)]
-pub struct ByteSet {
-    pub kind: DatasetKind,
-    pub split: Split,
-    pub channels: usize,
-    pub bytes: Vec<u8>,
-    pub labels: Vec<u8>,
-}
-
-impl ByteSet {
-    /// Number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether there are no images.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Bytes per image: channels * 32 * 32.
-    pub fn image_len(&self) -> usize {
-        self.channels * SIDE * SIDE
-    }
-
-    /// The `i`-th image (panics if out of range).
-    pub fn image(&self, i: usize) -> &[u8] {
-        let n = self.image_len();
-        &self.bytes[i * n..(i + 1) * n]
     }
 }
 
@@ -239,7 +213,7 @@ pub fn load_bytes(dir: &Path, kind: DatasetKind, split: Split, color: ColorMode)
     let folder = dataset_dir(dir, kind)?;
     match (kind, color) {
         (DatasetKind::Mnist | DatasetKind::FashionMnist, _) => {
-            Ok(Some(idx::load_idx_bytes(&folder, kind, split, color)?))
+            Ok(Some(idx::load_idx(&folder, kind, split, color, |b| b)?))
         }
         (DatasetKind::Cifar10, ColorMode::Rgb) => Ok(Some(cifar::load_cifar_bytes(&folder, kind, split)?)),
         (DatasetKind::Cifar10, ColorMode::Grey) => Ok(None),
@@ -263,7 +237,10 @@ pub fn dataset_dir(dir: &Path, kind: DatasetKind) -> Result<PathBuf, DataError> 
 pub fn load(dir: &Path, kind: DatasetKind, split: Split, color: ColorMode) -> Result<ImageSet, DataError> {
     let folder = dataset_dir(dir, kind)?;
     match kind {
-        DatasetKind::Mnist | DatasetKind::FashionMnist => idx::load_idx(&folder, kind, split, color),
+        DatasetKind::Mnist | DatasetKind::FashionMnist => {
+            let levels = levels();
+            idx::load_idx(&folder, kind, split, color, |b| levels[b as usize])
+        }
         DatasetKind::Cifar10 => cifar::load_cifar(&folder, kind, split, color),
     }
 }

@@ -107,8 +107,8 @@ fn idx_gz_reads_and_rgb_replicates() {
     for (set, color) in [(&s, ColorMode::Rgb), (&g, ColorMode::Grey)] {
         let b = load_bytes(t.path(), DatasetKind::FashionMnist, Split::Test, color).unwrap().unwrap();
         assert_eq!((b.len(), b.channels, &b.labels), (set.len(), set.channels, &set.labels));
-        assert_eq!(b.bytes.len(), set.pixels.len());
-        assert!(b.bytes.iter().zip(&set.pixels).all(|(&x, &v)| level(x).to_bits() == v.to_bits()));
+        assert_eq!(b.pixels.len(), set.pixels.len());
+        assert!(b.pixels.iter().zip(&set.pixels).all(|(&x, &v)| level(x).to_bits() == v.to_bits()));
     }
     // Errors as `load`'s: a missing folder.
     assert!(load_bytes(t.path(), DatasetKind::Mnist, Split::Test, ColorMode::Grey).is_err());
@@ -324,8 +324,8 @@ fn cifar_luma_and_rgb() {
     // Colour values read as bytes are the floats' 8-bit levels; grey mixes channels and has none.
     let b = load_bytes(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Rgb).unwrap().unwrap();
     assert_eq!((b.len(), b.channels, b.labels.clone()), (2, 3, vec![7, 2]));
-    assert!(b.bytes.iter().zip(&c.pixels).all(|(&x, &v)| level(x).to_bits() == v.to_bits()));
-    assert_eq!(b.bytes.len(), c.pixels.len());
+    assert!(b.pixels.iter().zip(&c.pixels).all(|(&x, &v)| level(x).to_bits() == v.to_bits()));
+    assert_eq!(b.pixels.len(), c.pixels.len());
     assert!(load_bytes(t.path(), DatasetKind::Cifar10, Split::Test, ColorMode::Grey).unwrap().is_none());
     // White stays within [0, 1].
     write_cifar(&folder, "test_batch.bin", &[cifar_record(0, |_, _| 255)], false);
