@@ -118,20 +118,7 @@ struct LinePlot<'a> {
 impl LinePlot<'_> {
     /// Whether every drawable y (bands included) is positive and max / min >= 100.
     fn spans_decades(&self) -> bool {
-        let mut ys = vec![];
-        for s in self.series {
-            for (i, &(x, y)) in s.points.iter().enumerate() {
-                if !self.x_ok(x) || !y.is_finite() {
-                    continue;
-                }
-                ys.push(y);
-                if let Some(b) = &s.band {
-                    ys.extend([b[i].0, b[i].1].into_iter().filter(|v| v.is_finite()));
-                }
-            }
-        }
-        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (_, (lo, hi)) = self.data_range();
         lo > 0.0 && hi / lo >= 100.0
     }
 
@@ -139,8 +126,8 @@ impl LinePlot<'_> {
         x.is_finite() && (!self.log_x || x > 0.0)
     }
 
-    /// Data bounds ((x0, x1), (y0, y1)) with a little padding.
-    fn bounds(&self) -> ((f64, f64), (f64, f64)) {
+    /// The drawable points' ((x0, x1), (y0, y1)), bands included; empty: (+inf, -inf).
+    fn data_range(&self) -> ((f64, f64), (f64, f64)) {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
         for s in self.series {
             for (i, &(x, y)) in s.points.iter().enumerate() {
@@ -163,6 +150,12 @@ impl LinePlot<'_> {
                 }
             }
         }
+        ((x0, x1), (y0, y1))
+    }
+
+    /// Data bounds ((x0, x1), (y0, y1)) with a little padding.
+    fn bounds(&self) -> ((f64, f64), (f64, f64)) {
+        let ((mut x0, mut x1), (mut y0, mut y1)) = self.data_range();
         if x0 > x1 {
             (x0, x1) = if self.log_x { (1.0, 10.0) } else { (0.0, 1.0) };
         } else if x0 == x1 {

@@ -71,11 +71,8 @@ fn local_indices(profile: &Profile, labels: &[u8]) -> Result<Vec<usize>, TrainEr
 /// turns a batch of it back into the very same floats.
 pub fn local_images_bytes(profile: &Profile, set: &data::ByteSet) -> Result<Tensor, TrainError> {
     let idx = local_indices(profile, &set.labels)?;
-    let mut bytes = Vec::with_capacity(idx.len() * set.image_len());
-    for &i in &idx {
-        bytes.extend_from_slice(set.image(i));
-    }
-    Ok(Tensor::from_slice(&bytes).reshape([idx.len() as i64, set.channels as i64, 32, 32]))
+    let local = set.subset(&idx);
+    Ok(Tensor::from_slice(&local.pixels).reshape([idx.len() as i64, set.channels as i64, 32, 32]))
 }
 
 /// A batch of local images as f32: bytes from [`local_images_bytes`]
