@@ -389,3 +389,32 @@ fn slf_on_local_images_kept_as_bytes_is_slf_on_the_floats() {
     let (cb_f32, cb_u8) = (&a_f32.tx.codebook.weight, &a_u8.tx.codebook.weight);
     assert!(cb_f32.equal(cb_u8), "TX's fine-tuned codebook differs");
 }
+
+#[test]
+fn judging_and_confidences_in_one_pass_equal_the_two_passes() {
+    use rand::RngCore;
+    use slfsim::transceiver::{
+        encode_messages, judge_messages, judge_messages_and_confidences, message_confidences, ChannelSpec,
+    };
+    let g = pair();
+    let p = g.as_ref().unwrap();
+    let msgs = encode_messages(&p.tx, &p.test);
+    // ε = 0 (both copies agree: one decoding) and ε > 0 (they differ: two);
+    // the seer the judge itself, and another classifier.
+    for eps in [0.0, 0.2] {
+        let channel = ChannelSpec { epsilon: eps, ..p.tx.profile.channel };
+        for (judge, seer) in [(&p.rx.classifier, &p.rx.classifier), (&p.tx.classifier, &p.rx.classifier)] {
+            let (mut j1, mut s1) = (stream(5, "judged", &[]), stream(5, "seen", &[]));
+            let (m, acc) = judge_messages(&msgs, &channel, &p.rx, &[judge], &p.test, &mut j1);
+            let conf = message_confidences(&msgs, &channel, &p.rx, seer, &p.test, &mut s1);
+            let (mut j2, mut s2) = (stream(5, "judged", &[]), stream(5, "seen", &[]));
+            let (m2, conf2) =
+                judge_messages_and_confidences(&msgs, &channel, &p.rx, judge, seer, &p.test, &mut j2, &mut s2);
+            assert_eq!((m.accuracy.to_bits(), m.mse.to_bits()), (m2.accuracy.to_bits(), m2.mse.to_bits()), "ε {eps}");
+            assert_eq!(acc[0], m2.accuracy);
+            assert_eq!(conf, conf2, "ε {eps}");
+            // Both streams were used up alike.
+            assert_eq!((j1.next_u64(), s1.next_u64()), (j2.next_u64(), s2.next_u64()));
+        }
+    }
+}

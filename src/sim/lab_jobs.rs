@@ -21,9 +21,8 @@ use crate::align::{exchange, headline_judge, judge_stream, AlignInputs, Budget, 
 use crate::data::{self, Partition, Split};
 use crate::seed::stream;
 use crate::transceiver::{
-    apply_channel, encode_messages, judge_messages, judge_messages_seen, load_checkpoint, local_data_of,
-    local_images_bytes, message_confidences, test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch,
-    Transceiver,
+    apply_channel, encode_messages, judge_messages_and_confidences, judge_messages_seen, load_checkpoint,
+    local_data_of, local_images_bytes, test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
 };
 
 /// Data sets as tensors, read once per lab and shared by its jobs.
@@ -129,9 +128,10 @@ fn judge(
     judged: &mut rand_chacha::ChaCha8Rng,
     seen: &mut rand_chacha::ChaCha8Rng,
 ) -> LinkEval {
-    let (m, acc) = judge_messages(msgs, channel, rx, &[headline(&ends.tx, &ends.rx)], &ends.test, judged);
-    let confidences = message_confidences(msgs, channel, rx, &ends.rx.classifier, &ends.test, seen);
-    LinkEval::new(acc[0], m.mse, confidences)
+    let judge = headline(&ends.tx, &ends.rx);
+    let (m, confidences) =
+        judge_messages_and_confidences(msgs, channel, rx, judge, &ends.rx.classifier, &ends.test, judged, seen);
+    LinkEval::new(m.accuracy, m.mse, confidences)
 }
 
 /// A link as met: `align`'s judgement before any exchange and RX's confidences.

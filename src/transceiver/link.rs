@@ -129,18 +129,39 @@ pub fn judge_messages_seen(
     test: &TestBatch,
     rng: &mut ChaCha8Rng,
 ) -> (LinkMetrics, Vec<f32>) {
-    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some(seer), test, rng);
+    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some((seer, None)), test, rng);
+    (metrics, confidences)
+}
+
+/// `judge_messages` by one `judge` with noise from `judged`, and
+/// `message_confidences` of `seer` with noise from `seen`, in one pass:
+/// the same numbers as the two calls. A chunk whose two noisy copies agree
+/// (always when ε = 0) is decoded once, and classified once when `seer` is
+/// `judge`: the evaluations of a run's links cost half as much.
+#[allow(clippy::too_many_arguments)]
+pub fn judge_messages_and_confidences(
+    msgs: &Messages,
+    channel: &ChannelSpec,
+    rx: &Transceiver,
+    judge: &Classifier,
+    seer: &Classifier,
+    test: &TestBatch,
+    judged: &mut ChaCha8Rng,
+    seen: &mut ChaCha8Rng,
+) -> (LinkMetrics, Vec<f32>) {
+    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some((seer, Some(seen))), test, judged);
     (metrics, confidences)
 }
 
 /// Sends, decodes and judges `msgs`; each judge's accuracy and, given a
-/// `seer`, its confidence per image.
+/// `seer`, its confidence per image: on the judged reconstructions, or on
+/// a copy of the messages sent with noise from the seer's own stream.
 fn decode_judged(
     msgs: &Messages,
     channel: &ChannelSpec,
     rx: &Transceiver,
     judges: &[&Classifier],
-    seer: Option<&Classifier>,
+    mut seer: Option<(&Classifier, Option<&mut ChaCha8Rng>)>,
     test: &TestBatch,
     rng: &mut ChaCha8Rng,
 ) -> (LinkMetrics, Vec<f64>, Vec<f32>) {
@@ -160,19 +181,35 @@ fn decode_judged(
             all_idx.extend_from_slice(&sent);
             apply_channel(channel, k, &mut sent, rng);
             // RX reads the received indices in *its own* codebook.
-            let rows = rx.codebook.lookup(&Tensor::from_slice(&sent));
-            let x_hat = rx.decoder.forward(&rx.grid(&rows)).clamp(0.0, 1.0);
+            let decode = |sent: &[i64]| {
+                let rows = rx.codebook.lookup(&Tensor::from_slice(sent));
+                rx.decoder.forward(&rx.grid(&rows)).clamp(0.0, 1.0)
+            };
+            let x_hat = decode(&sent);
             sq_err += (&x_hat - &x).square().sum(Kind::Double).double_value(&[]);
+            // The seer's own noisy copy, when it has one that differs.
+            let own: Option<Vec<i64>> = match &mut seer {
+                Some((_, Some(seen_rng))) => {
+                    let mut copy = chunk.clone();
+                    apply_channel(channel, k, &mut copy, seen_rng);
+                    (copy != sent).then_some(copy)
+                }
+                _ => None,
+            };
             let mut seen = None;
             for (c, judge) in correct.iter_mut().zip(judges) {
                 let logits = judge.forward(&x_hat);
                 *c += logits.argmax(1, false).eq_tensor(&y).sum(Kind::Int64).int64_value(&[]);
-                if seer.is_some_and(|s| std::ptr::eq(s, *judge)) {
+                if own.is_none() && seer.as_ref().is_some_and(|(s, _)| std::ptr::eq(*s, *judge)) {
                     seen = Some(logits);
                 }
             }
-            if let Some(seer) = seer {
-                let logits = seen.unwrap_or_else(|| seer.forward(&x_hat));
+            if let Some((seer, _)) = &seer {
+                let logits = match (&own, seen) {
+                    (Some(copy), _) => seer.forward(&decode(copy)),
+                    (None, Some(logits)) => logits,
+                    (None, None) => seer.forward(&x_hat),
+                };
                 let conf = logits.softmax(1, Kind::Float).max_dim(1, false).0;
                 confidences.extend(Vec::<f32>::try_from(&conf).expect("confidences are f32"));
             }
