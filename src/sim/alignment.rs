@@ -5,11 +5,14 @@
 //! meanwhile).
 
 use super::choice::Ending;
+use super::core::secs_to_ns;
 use super::core::{Job, SimTime};
 use super::engine::{Dir, Engine, EngineError, Ev};
 use super::events::EventKind;
-use super::lab::class_key;
+use super::lab::{class_key, LinkClass};
 use super::state::Serving;
+use crate::align::Method;
+use crate::scenario::DetectionRule;
 use crate::scenario::Fidelity;
 
 impl Engine<'_> {
@@ -34,7 +37,7 @@ impl Engine<'_> {
         let class = self.class(p);
         let s = &self.world.settings;
         let key = match s.fidelity {
-            Fidelity::Memoized => format!("memo|{}", class_key(|i| &s.profiles[i].name, class)),
+            Fidelity::Memoized => self.memo_key(class),
             Fidelity::Exact => {
                 let e = &self.episodes[ep];
                 let users = &self.world.users;
@@ -66,6 +69,47 @@ impl Engine<'_> {
         let bytes = down;
         self.log_pair_with(now, EventKind::DownloadStarted, p, Some(bytes), None, None)?;
         self.transfer(now, p, Dir::Down, bytes)
+    }
+
+    /// The job key shared by every memoized alignment of a link class.
+    fn memo_key(&self, class: LinkClass) -> String {
+        format!("memo|{}", class_key(|i| &self.world.settings.profiles[i].name, class))
+    }
+
+    /// Starts, before anything else, the fine-tunings this run is certain
+    /// to ask for: memoized, one fixed method, a static world (no physical
+    /// layer, no changes, no churn), the oracle detecting within the horizon
+    /// and RXs serving without limit, so that every pair misaligned at the
+    /// start has its class's fine-tuning asked for at the oracle's delay.
+    /// They would otherwise queue behind the link evaluations the loop waits
+    /// for first: with few classes, a longest-first order saves wall time.
+    /// Results do not change (jobs are pure functions of their keys).
+    pub(super) fn prefetch_certain(&mut self) {
+        let (w, s) = (self.world, &self.world.settings);
+        let oracle_in_time =
+            matches!(s.detection, DetectionRule::Oracle { delay_s } if secs_to_ns(delay_s) < s.horizon);
+        let fixed = s.adaptive.is_none() && s.escalate.is_none();
+        let static_world = w.physical.is_none() && w.changes.is_empty() && w.churn.presence.is_empty();
+        if !(oracle_in_time
+            && fixed
+            && static_world
+            && s.fidelity == Fidelity::Memoized
+            && s.policy.max_concurrent == 0)
+        {
+            return;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for p in 0..self.pairs.len() {
+            let spec = self.job_spec(p, None);
+            if matches!(spec.method, Method::None) || self.truly_aligned(p) || !self.both_present(p) {
+                continue;
+            }
+            let class = self.class(p);
+            if seen.insert((class, spec.method.label())) {
+                let key = self.memo_key(class);
+                self.lab.prefetch(class, key, spec);
+            }
+        }
     }
 
     pub(super) fn transfer(&mut self, now: SimTime, p: usize, dir: Dir, bytes: u64) -> Result<(), EngineError> {

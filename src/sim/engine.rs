@@ -337,6 +337,7 @@ impl<'a> Engine<'a> {
 
     fn start(&mut self) -> Result<(), EngineError> {
         self.physical_start()?;
+        self.prefetch_certain();
         // Every link class met at the start is evaluated in parallel up front.
         for p in 0..self.pairs.len() {
             let c = self.class(p);

@@ -70,6 +70,48 @@ fn one_pair_recovers_at_the_hand_computed_time() {
     assert_eq!(out.summary.aggregate.recovered, 1);
 }
 
+/// Three TX of profile b (one link class) and one of a around "bs", with
+/// `detection`, `policy` and `fidelity`.
+fn prefetch_star(detection: &str, policy: &str, fidelity: &str) -> Scenario {
+    scenario(&format!(
+        r#"
+        users: [(name: "bs", profile: "a"), (name: "tx", count: 3, profile: "b"), (name: "own", profile: "a")],
+        topology: (kind: star(center: "bs")),
+        traffic: [(from: "*", to: "bs", rate_hz: 1.0)],
+        detection: {detection},
+        policy: {policy},
+        fidelity: {fidelity},
+        horizon_s: 100.0,"#
+    ))
+}
+
+#[test]
+fn only_fine_tunings_the_run_is_certain_to_ask_for_are_prefetched() {
+    let prefetched = |sc: &Scenario| {
+        let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
+        let mut lab = SyntheticLab::new(&w);
+        run(&w, &mut lab, &mut crate::sim::events::NoEvents, |_| {}).unwrap();
+        let asked: std::collections::HashSet<_> = lab.asked().cloned().collect();
+        assert!(lab.prefetched.iter().all(|k| asked.contains(k)), "prefetched but never asked: {:?}", lab.prefetched);
+        lab.prefetched
+    };
+    let (oracle, slf) = ("oracle(delay_s: 1.0)", "(method: slf(freeze: 2, side: output))");
+    // Certain: one fine-tuning of the one misaligned class, asked for at 1 s.
+    let p = prefetched(&prefetch_star(oracle, slf, "memoized"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].0.starts_with("memo|b|") && p[0].1 == "slf-l2", "{p:?}");
+    // Not certain, or not shared: nothing is started ahead.
+    for sc in [
+        prefetch_star("monitor(window: 5, threshold: 0.85)", slf, "memoized"),
+        prefetch_star("oracle(delay_s: 200.0)", slf, "memoized"),
+        prefetch_star(oracle, "(method: slf(freeze: 2, side: output), max_concurrent: 1)", "memoized"),
+        prefetch_star(oracle, "(method: adaptive(target_accuracy: 0.8))", "memoized"),
+        prefetch_star(oracle, slf, "exact"),
+    ] {
+        assert_eq!(prefetched(&sc), Vec::<(String, String)>::new());
+    }
+}
+
 fn four_tx(order: &str) -> Scenario {
     scenario(&format!(
         r#"

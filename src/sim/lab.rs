@@ -119,6 +119,12 @@ pub trait Lab {
     /// Starts a fine-tuning of `class` by `job`; `key` identifies the run and
     /// seeds it (equal keys and methods share one run).
     fn align(&mut self, class: LinkClass, key: String, job: &AlignJob) -> usize;
+    /// Starts a fine-tuning the run is certain to ask for by `align` with the
+    /// same arguments, before the jobs started after it, so that it does not
+    /// wait behind them (`align` then claims it). Only wall time changes.
+    fn prefetch(&mut self, class: LinkClass, key: String, job: &AlignJob) {
+        let _ = (class, key, job);
+    }
     fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError>;
     fn align_result(&mut self, id: usize) -> Result<&AlignOutcome, LabError>;
     /// Fine-tuning `id`'s aligned link judged at channel ε `eps_bits` (one of
@@ -217,6 +223,8 @@ pub struct TorchLab {
     aligns: Vec<Slot<AlignOutcome>>,
     /// The link class of each fine-tuning (its own ε).
     align_class: Vec<LinkClass>,
+    /// Fine-tunings started by `prefetch` and not yet asked for (not counted).
+    prefetched: HashMap<(String, String), Slot<AlignOutcome>>,
 }
 
 impl TorchLab {
@@ -246,11 +254,13 @@ impl TorchLab {
             align_ids: HashMap::new(),
             aligns: Vec::new(),
             align_class: Vec::new(),
+            prefetched: HashMap::new(),
         })
     }
 
     fn spawn<T: Send + Serialize + DeserializeOwned + 'static>(
         &self,
+        name: String,
         entry: Option<Entry>,
         f: impl FnOnce(&JobContext) -> Result<T, LabError> + Send + 'static,
     ) -> Slot<T> {
@@ -264,6 +274,7 @@ impl TorchLab {
         let cancel = Arc::clone(&self.cancel);
         let Some(pool) = &self.pool else { unreachable!("the pool lives until the lab is dropped") };
         pool.spawn(move || {
+            let started = std::time::Instant::now();
             let cancelled = || LabError { job: "job".into(), msg: "cancelled".into() };
             let r = if cancel.load(Ordering::SeqCst) || crate::cancel::interrupted().is_some() {
                 Err(cancelled())
@@ -295,9 +306,22 @@ impl TorchLab {
                 }))
                 .unwrap_or_else(|p| Err(LabError { job: "job".into(), msg: format!("panicked: {}", panic_text(&p)) }))
             };
+            // Where a run's wall time goes (SLFSIM_LOG=debug).
+            tracing::debug!(job = %name, ok = r.is_ok(), seconds = started.elapsed().as_secs_f64(), "lab job done");
             let _ = tx.send(r);
         });
         Slot::Pending(rx)
+    }
+}
+
+impl TorchLab {
+    fn spawn_align(&self, class: LinkClass, key: &str, job: &AlignJob) -> Slot<AlignOutcome> {
+        let k = key.to_string();
+        let entry = self.ctx.cache_entry("align", class, &k, &job.method, &job.budget);
+        let (method, budget) = (job.method, job.budget.clone());
+        self.spawn(format!("align {k} {}", method.label()), entry, move |ctx| {
+            align_job(ctx, class, &method, &budget, &k)
+        })
     }
 }
 
@@ -308,7 +332,7 @@ impl Drop for TorchLab {
         for slot in &mut self.evals {
             slot.get();
         }
-        for slot in &mut self.aligns {
+        for slot in self.aligns.iter_mut().chain(self.prefetched.values_mut()) {
             slot.get();
         }
         drop(self.pool.take());
@@ -333,7 +357,7 @@ impl Lab for TorchLab {
         }
         let key = format!("eval {}", class_key(|i| &self.ctx.profiles[i].name, class));
         let entry = self.ctx.cache_entry("eval", class, &key, &Method::None, &self.ctx.budget);
-        let slot = self.spawn(entry, move |ctx| eval_job(ctx, class, &key));
+        let slot = self.spawn(key.clone(), entry, move |ctx| eval_job(ctx, class, &key));
         self.evals.push(slot);
         self.eval_ids.insert(class, self.evals.len() - 1);
         self.evals.len() - 1
@@ -344,14 +368,22 @@ impl Lab for TorchLab {
         if let Some(&i) = self.align_ids.get(&id) {
             return i;
         }
-        let k = id.0.clone();
-        let entry = self.ctx.cache_entry("align", class, &k, &job.method, &job.budget);
-        let (method, budget) = (job.method, job.budget.clone());
-        let slot = self.spawn(entry, move |ctx| align_job(ctx, class, &method, &budget, &k));
+        let slot = match self.prefetched.remove(&id) {
+            Some(slot) => slot,
+            None => self.spawn_align(class, &id.0, job),
+        };
         self.aligns.push(slot);
         self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);
         self.aligns.len() - 1
+    }
+
+    fn prefetch(&mut self, class: LinkClass, key: String, job: &AlignJob) {
+        let id = (key, job.method.label());
+        if !self.align_ids.contains_key(&id) && !self.prefetched.contains_key(&id) {
+            let slot = self.spawn_align(class, &id.0, job);
+            self.prefetched.insert(id, slot);
+        }
     }
 
     fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError> {

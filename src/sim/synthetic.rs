@@ -36,6 +36,8 @@ pub struct SyntheticLab {
     /// The escalating policy's pilot check after a method (by label), where
     /// it differs from the judged accuracy.
     checks: HashMap<String, f64>,
+    /// Fine-tunings the engine prefetched, (key, method label), in order.
+    pub prefetched: Vec<(String, String)>,
 }
 
 impl SyntheticLab {
@@ -51,6 +53,7 @@ impl SyntheticLab {
             at_eps: HashMap::new(),
             by_method: HashMap::new(),
             checks: HashMap::new(),
+            prefetched: Vec::new(),
         }
     }
 
@@ -65,6 +68,11 @@ impl SyntheticLab {
     pub fn with_checks(mut self, by_label: &[(&str, f64)]) -> SyntheticLab {
         self.checks.extend(by_label.iter().map(|&(l, a)| (l.to_string(), a)));
         self
+    }
+
+    /// The fine-tunings asked for so far, (key, method label).
+    pub fn asked(&self) -> impl Iterator<Item = &(String, String)> {
+        self.align_ids.keys()
     }
 
     fn link_eval(&self, (accuracy, mse, conf): (f64, f64, f32)) -> LinkEval {
@@ -115,6 +123,10 @@ impl Lab for SyntheticLab {
         self.align_class.push(class);
         self.align_ids.insert(id, self.aligns.len() - 1);
         self.aligns.len() - 1
+    }
+
+    fn prefetch(&mut self, _class: LinkClass, key: String, job: &AlignJob) {
+        self.prefetched.push((key, job.method.label()));
     }
 
     fn eval_result(&mut self, id: usize) -> Result<&LinkEval, LabError> {
