@@ -197,9 +197,15 @@ impl Engine<'_> {
                 if self.escalate_pilots_up(now, p)? {
                     return Ok(()); // the check's pilot messages follow
                 }
-                // A pilot aligner's RX encodes the pilots and fits its map before installing it.
+                // A pilot aligner's RX encodes the pilots and fits its map,
+                // and under escalation RX checks the result on the pilots,
+                // on its compute before installing it.
                 let candidate = self.pairs[p].serving.as_ref().and_then(|s| s.candidate);
-                let flops = self.job_spec(p, candidate).cost.pilot_rx_flops;
+                let check = match self.escalate {
+                    Some(_) => self.world.settings.profiles[self.world.users[self.pairs[p].tx].profile].check.rx_flops,
+                    None => 0,
+                };
+                let flops = self.job_spec(p, candidate).cost.pilot_rx_flops + check;
                 if flops == 0 {
                     return self.install(now, p, ep);
                 }

@@ -30,9 +30,9 @@
 //!
 //! Costs: a pilot aligner's pilot messages crossed already (the check reuses
 //! what RX received); after SLF they go up as a flow of P messages once the
-//! upload ends. RX's decoding and classification of the pilots is counted
-//! (`CheckCost::rx_flops`, in `escalate.csv` and `summary.json`) but not
-//! timed: the loop has no compute queue at RX.
+//! upload ends. RX's decoding and classification of the pilots
+//! (`CheckCost::rx_flops`, in `escalate.csv` and `summary.json`) runs on
+//! RX's compute queue, after a pilot aligner's fit, before the check decides.
 
 use serde::{Deserialize, Serialize};
 
@@ -227,7 +227,7 @@ pub struct EscalationSummary {
     pub passed: usize,
     pub exhausted: usize,
     pub check_bytes: u64,
-    /// RX's FLOPs of the checks (counted, not timed: no compute queue at RX).
+    /// RX's FLOPs of the checks (run on RX's compute queue).
     pub check_flops: u64,
     pub rungs: Vec<RungSummary>,
 }

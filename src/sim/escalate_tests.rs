@@ -108,6 +108,38 @@ fn the_cheapest_candidate_that_passes_its_check_is_the_only_attempt() {
 }
 
 #[test]
+fn rx_runs_the_check_on_its_compute_after_the_pilot_fit() {
+    // One TX; RX computes at 1 GFLOP/s, so its share of the repair shows.
+    let sc = crate::sim::engine::tests::scenario(
+        r#"
+        users: [(name: "bs", profile: "a", compute: fixed(1e9)), (name: "tx", profile: "b", compute: fixed(50e9))],
+        topology: (kind: star(center: "bs"), link: (down_bps: 8e6, up_bps: 4e6, latency_s: 0.01)),
+        traffic: [(from: "tx", to: "bs", rate_hz: 1.0)],
+        detection: oracle(delay_s: 1.0),
+        policy: (method: escalate(target_accuracy: 0.65)),
+        fidelity: memoized,
+        horizon_s: 1000.0,
+    "#,
+    );
+    let world = world::build(&sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
+    let mut lab = SyntheticLab::new(&world).with_accuracies(&ACCURACY);
+    let mut events = Vec::new();
+    let o = run(&world, &mut lab, &mut events, |_| {}).unwrap();
+    let info = &world.settings.profiles[1];
+    let job = info.candidates.iter().find(|j| j.method.label() == "index-map-p64").unwrap();
+    let rx_flops = job.cost.pilot_rx_flops + info.check.rx_flops;
+    assert!(info.check.rx_flops > 0 && job.cost.pilot_rx_flops > 0);
+    let at = |kind: EventKind| events.iter().find(|e| e.event == kind).map(|e| e.t_s).unwrap();
+    let installed = at(EventKind::UploadFinished) + rx_flops as f64 / 1e9;
+    assert!(
+        (at(EventKind::AlignedInstalled) - installed).abs() < 2e-9,
+        "{} vs {installed}",
+        at(EventKind::AlignedInstalled)
+    );
+    assert_eq!(o.attempts[0].check_flops, info.check.rx_flops);
+}
+
+#[test]
 fn a_missed_check_moves_to_the_next_costlier_candidate_and_the_episode_sums_both() {
     let out = simulate(1, 0.8, &[]);
     assert_eq!(out.tried(0), ["index-map-p64", "latent-map-procrustes-p64"]);
