@@ -368,6 +368,8 @@ impl<'a> Engine<'a> {
                 m.reset();
             }
             self.refresh(p, now)?;
+            // The station holds it like any decoder (the episode stays open: no drift settling).
+            self.decoder_cached(p, now)?;
         }
         self.escalate.as_mut().expect("escalate").ladders[l].pending = Some(next);
         self.enqueue(now, p)?;

@@ -356,6 +356,13 @@ impl Engine<'_> {
     /// station's cache holds it; if the channel has since drifted, a new
     /// episode opens at once.
     pub(super) fn decoder_installed(&mut self, p: usize, now: SimTime) -> Result<(), EngineError> {
+        self.decoder_cached(p, now)?;
+        self.settle_drift(p, now)
+    }
+
+    /// Pair `p`'s station keeps the decoder just installed for its TX
+    /// (also a partial repair the escalating policy installs on its way up).
+    pub(super) fn decoder_cached(&mut self, p: usize, now: SimTime) -> Result<(), EngineError> {
         let Some(k) = self.station_index(self.pairs[p].rx) else { return Ok(()) };
         let tx = self.pairs[p].tx;
         let active = self.pairs[p].active;
@@ -372,8 +379,7 @@ impl Engine<'_> {
             }
             None => Vec::new(),
         };
-        self.evict(now, k, evicted)?;
-        self.settle_drift(p, now)
+        self.evict(now, k, evicted)
     }
 
     /// TX's state changed (data): decoders stations hold for it are stale.

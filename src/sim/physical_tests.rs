@@ -57,9 +57,13 @@ impl std::ops::Deref for Out {
 }
 
 fn simulate(sc: &Scenario) -> Out {
+    simulate_on(sc, SyntheticLab::new)
+}
+
+fn simulate_on(sc: &Scenario, lab: impl Fn(&world::World) -> SyntheticLab) -> Out {
     let w = world::build(sc).unwrap_or_else(|(f, m)| panic!("{f}: {m}"));
     let mut events = Vec::new();
-    let run = run(&w, &mut SyntheticLab::new(&w), &mut events, |_| {}).unwrap();
+    let run = run(&w, &mut lab(&w), &mut events, |_| {}).unwrap();
     Out { run, events }
 }
 
@@ -106,6 +110,23 @@ fn a_decoder_kept_in_the_cache_is_reused_when_the_user_returns_and_realigned_onc
     let own = simulate(&scenario("a", 0, THERE_AND_BACK, ""));
     assert_eq!(episodes(&own), s(&[]));
     assert_eq!(own.physical.as_ref().unwrap().summary.handovers, 2);
+}
+
+#[test]
+fn a_station_holds_every_decoder_an_escalating_ladder_installs() {
+    // Index map (check 0.70) and Procrustes map (0.82) miss 0.9 but each beats
+    // what was installed; SLF ℓ = 4 (0.80) does not; ℓ = 3 (0.95) passes.
+    let mut sc = scenario("b", 1, "path([(0.0, 100.0, 100.0)])", "");
+    sc.network.policy.method = crate::scenario::PolicyMethod::Escalate { target_accuracy: 0.9 };
+    let checks = [("index-map-p64", 0.70), ("latent-map-procrustes-p64", 0.82), ("slf-l4", 0.80), ("slf-l3", 0.95)];
+    let out = simulate_on(&sc, |w| SyntheticLab::new(w).with_checks(&checks));
+    let installed: Vec<bool> = out.attempts.iter().map(|a| a.installed).collect();
+    assert_eq!(installed, [true, true, false, true], "{:?}", out.attempts);
+    let w = out.physical.as_ref().unwrap();
+    assert_eq!((w.stations[0].installed, w.stations[1].installed), (3, 0));
+    assert_eq!(w.stations[0].peak_decoders, 1, "one decoder per TX, replaced");
+    assert_eq!(out.summary.episodes.len(), 1, "the partial installs kept the episode open");
+    assert!(out.summary.episodes[0].aligned_s.is_some());
 }
 
 #[test]
