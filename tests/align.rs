@@ -393,9 +393,7 @@ fn slf_on_local_images_kept_as_bytes_is_slf_on_the_floats() {
 #[test]
 fn judging_and_confidences_in_one_pass_equal_the_two_passes() {
     use rand::RngCore;
-    use slfsim::transceiver::{
-        encode_messages, judge_messages, judge_messages_and_confidences, message_confidences, ChannelSpec,
-    };
+    use slfsim::transceiver::{encode_messages, judge_messages, judge_messages_seen, message_confidences, ChannelSpec};
     let g = pair();
     let p = g.as_ref().unwrap();
     let msgs = encode_messages(&p.tx, &p.test);
@@ -409,7 +407,7 @@ fn judging_and_confidences_in_one_pass_equal_the_two_passes() {
             let conf = message_confidences(&msgs, &channel, &p.rx, seer, &p.test, &mut s1);
             let (mut j2, mut s2) = (stream(5, "judged", &[]), stream(5, "seen", &[]));
             let (m2, conf2) =
-                judge_messages_and_confidences(&msgs, &channel, &p.rx, judge, seer, &p.test, &mut j2, &mut s2);
+                judge_messages_seen(&msgs, &channel, &p.rx, judge, (seer, Some(&mut s2)), &p.test, &mut j2);
             assert_eq!((m.accuracy.to_bits(), m.mse.to_bits()), (m2.accuracy.to_bits(), m2.mse.to_bits()), "ε {eps}");
             assert_eq!(acc[0], m2.accuracy);
             assert_eq!(conf, conf2, "ε {eps}");

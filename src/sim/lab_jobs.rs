@@ -21,8 +21,8 @@ use crate::align::{exchange, headline_judge, judge_stream, AlignInputs, Budget, 
 use crate::data::{self, Partition, Split};
 use crate::seed::stream;
 use crate::transceiver::{
-    apply_channel, encode_messages, judge_messages_and_confidences, judge_messages_seen, load_checkpoint,
-    local_data_of, local_images_bytes, test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
+    apply_channel, encode_messages, judge_messages_seen, load_checkpoint, local_data_of, local_images_bytes,
+    test_batch, ChannelSpec, Classifier, Messages, Profile, TestBatch, Transceiver,
 };
 
 /// Data sets as tensors, read once per lab and shared by its jobs.
@@ -130,7 +130,7 @@ fn judge(
 ) -> LinkEval {
     let judge = headline(&ends.tx, &ends.rx);
     let (m, confidences) =
-        judge_messages_and_confidences(msgs, channel, rx, judge, &ends.rx.classifier, &ends.test, judged, seen);
+        judge_messages_seen(msgs, channel, rx, judge, (&ends.rx.classifier, Some(seen)), &ends.test, judged);
     LinkEval::new(m.accuracy, m.mse, confidences)
 }
 
@@ -173,7 +173,7 @@ pub(super) fn align_job(
             let channel = ChannelSpec { epsilon: eps, ..atx.profile.channel };
             let mut rng = stream(ctx.seed, "bin-eval", &[key, &eps.to_string()]);
             let (m, confidences) =
-                judge_messages_seen(&msgs, &channel, arx, judge, &ends.rx.classifier, &ends.test, &mut rng);
+                judge_messages_seen(&msgs, &channel, arx, judge, (&ends.rx.classifier, None), &ends.test, &mut rng);
             at_bins.push((eps, LinkEval::new(m.accuracy, m.mse, confidences)));
         }
     }

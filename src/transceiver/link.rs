@@ -117,39 +117,24 @@ pub fn judge_messages(
     (metrics, accuracies)
 }
 
-/// `judge_messages` by one `judge`, plus `seer`'s confidence (max softmax) on
-/// each of the same reconstructions: one decoding pass and one draw of
-/// noise for both (one classifier pass too when `seer` is `judge`).
+/// `judge_messages` by one `judge`, plus the confidence (max softmax) of a
+/// seer classifier on each message: `(seer, None)` on the same
+/// reconstructions (one draw of noise for both; one classifier pass too when
+/// `seer` is `judge`), `(seer, Some(seen))` on its own noisy copy of the
+/// messages with noise from `seen`, the numbers of `message_confidences`.
+/// A chunk whose two copies agree (always when ε = 0) is decoded once, and
+/// classified once when `seer` is `judge`: a run's link evaluations cost
+/// half as much.
 pub fn judge_messages_seen(
     msgs: &Messages,
     channel: &ChannelSpec,
     rx: &Transceiver,
     judge: &Classifier,
-    seer: &Classifier,
+    seer: (&Classifier, Option<&mut ChaCha8Rng>),
     test: &TestBatch,
     rng: &mut ChaCha8Rng,
 ) -> (LinkMetrics, Vec<f32>) {
-    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some((seer, None)), test, rng);
-    (metrics, confidences)
-}
-
-/// `judge_messages` by one `judge` with noise from `judged`, and
-/// `message_confidences` of `seer` with noise from `seen`, in one pass:
-/// the same numbers as the two calls. A chunk whose two noisy copies agree
-/// (always when ε = 0) is decoded once, and classified once when `seer` is
-/// `judge`: the evaluations of a run's links cost half as much.
-#[allow(clippy::too_many_arguments)]
-pub fn judge_messages_and_confidences(
-    msgs: &Messages,
-    channel: &ChannelSpec,
-    rx: &Transceiver,
-    judge: &Classifier,
-    seer: &Classifier,
-    test: &TestBatch,
-    judged: &mut ChaCha8Rng,
-    seen: &mut ChaCha8Rng,
-) -> (LinkMetrics, Vec<f32>) {
-    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some((seer, Some(seen))), test, judged);
+    let (metrics, _, confidences) = decode_judged(msgs, channel, rx, &[judge], Some(seer), test, rng);
     (metrics, confidences)
 }
 

@@ -29,8 +29,8 @@ pub use codebook::{Codebook, CodebookUsage};
 pub use config::{DataSpec, ModelConfig, Profile, TrainConfig};
 pub use layers::{Conv, ConvKind};
 pub use link::{
-    classifier_accuracy, encode_messages, judge_messages, judge_messages_and_confidences, judge_messages_seen,
-    link_confidences, message_confidences, Messages,
+    classifier_accuracy, encode_messages, judge_messages, judge_messages_seen, link_confidences, message_confidences,
+    Messages,
 };
 pub use link::{evaluate_link, evaluate_link_judged, LinkMetrics, TestBatch};
 pub use model::{Decoder, Encoder, Transceiver};
