@@ -4,7 +4,9 @@
 //! Each job is a pure function of its inputs and seed and runs with one
 //! LibTorch intra-op thread, so the pool's size changes wall time only,
 //! never a number. The loop asks for a job's result only when it reaches
-//! the event that needs it; jobs started close together run in parallel.
+//! the event that needs it; jobs started close together run in parallel,
+//! in the order started. Fine-tunings the loop is certain to ask for can be
+//! started ahead (`Lab::prefetch`), so that the long jobs go first.
 //!
 //! A lab dropped with jobs still running (a run that ends at its horizon
 //! before it needs them, an error, a signal) cancels them, waits for them to
