@@ -5,15 +5,13 @@
 //! meanwhile).
 
 use super::choice::Ending;
-use super::core::secs_to_ns;
-use super::core::{Job, SimTime};
+use super::core::{secs_to_ns, Job, SimTime};
 use super::engine::{Dir, Engine, EngineError, Ev};
 use super::events::EventKind;
 use super::lab::{class_key, LinkClass};
 use super::state::Serving;
 use crate::align::Method;
-use crate::scenario::DetectionRule;
-use crate::scenario::Fidelity;
+use crate::scenario::{DetectionRule, Fidelity};
 
 impl Engine<'_> {
     /// Pair `p`'s RX is asked for an alignment.
