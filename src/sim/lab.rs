@@ -314,9 +314,7 @@ impl TorchLab {
         });
         Slot::Pending(rx)
     }
-}
 
-impl TorchLab {
     fn spawn_align(&self, class: LinkClass, key: &str, job: &AlignJob) -> Slot<AlignOutcome> {
         let k = key.to_string();
         let entry = self.ctx.cache_entry("align", class, &k, &job.method, &job.budget);
