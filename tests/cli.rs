@@ -189,8 +189,8 @@ fn two_user_command_end_to_end() {
     let cal = std::fs::read_to_string(out.join("calibration.csv")).unwrap();
     let data: Vec<&str> = cal.lines().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(data.len(), 2, "{cal}");
-    assert_eq!(data[0], "kind,dataset,method,accuracy");
-    assert_eq!(data[1], format!("seed,mnist,slf-l2,{}", acc(&rows[1], "after")), "{cal}");
+    assert_eq!(data[0], "kind,tx_dataset,rx_dataset,method,accuracy");
+    assert_eq!(data[1], format!("seed,mnist,mnist,slf-l2,{}", acc(&rows[1], "after")), "{cal}");
 }
 
 #[test]

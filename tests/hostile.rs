@@ -236,8 +236,29 @@ fn adaptive_and_escalate_policy_inputs_are_refused_with_the_field_or_the_file_an
     let missing = format!("{}, calibration: \"no/such.csv\"", adaptive("0.9"));
     let escalate = |a: &str| format!("method: escalate(target_accuracy: {a})");
     let cal_escalate = format!("{}, calibration: {:?}", escalate("0.9"), s(&cal));
+    let gap = |g: &str| format!("method: adaptive(target_gap_share: {g})");
+    let cal2 = dir.join("cal2.csv");
+    write(
+        &cal2,
+        "kind,tx_dataset,rx_dataset,method,accuracy\nseed,mnist,mnist,slf-l2,0.93\ndata,mnist,mnist,slf-l0,0.9\n",
+    );
+    let cal2_at = format!("{}, calibration: {:?}", gap("0.85"), s(&cal2));
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("target 1.5", adaptive("1.5"), vec!["network.policy.method.adaptive.target_accuracy", "1.5", "[0, 1]"]),
+        ("gap share 1.5", gap("1.5"), vec!["network.policy.method.adaptive.target_gap_share", "1.5", "[0, 1]"]),
+        ("gap share NaN", gap("NaN"), vec!["target_gap_share", "NaN"]),
+        ("gap share -inf", gap("-inf"), vec!["target_gap_share", "-inf"]),
+        ("no target", "method: adaptive()".into(), vec!["exactly one of target_accuracy and target_gap_share"]),
+        (
+            "two targets",
+            "method: adaptive(target_accuracy: 0.8, target_gap_share: 0.8)".into(),
+            vec!["exactly one of target_accuracy and target_gap_share"],
+        ),
+        (
+            "calibration kind vs data sets",
+            cal2_at,
+            vec!["network.policy.calibration", "cal2.csv:3", "data between mnist and mnist"],
+        ),
         ("target -0.1", adaptive("-0.1"), vec!["target_accuracy", "-0.1"]),
         ("target NaN", adaptive("NaN"), vec!["target_accuracy", "NaN"]),
         ("target inf", adaptive("inf"), vec!["target_accuracy", "inf"]),

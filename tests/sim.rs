@@ -568,6 +568,53 @@ fn adaptive_run_on_real_transceivers_records_its_decisions() {
     assert_summary_matches_events(&out, &s);
 }
 
+/// The same cut with a gap-share target: each decision records the pair's
+/// accuracy as it stood (the episode's `accuracy_before`) and TX's own
+/// link's, every candidate's predicted share is computed from them, and the
+/// chosen row's realised share from its realised accuracy.
+#[test]
+fn adaptive_gap_share_run_on_real_transceivers_reads_candidates_against_the_matched_link() {
+    let d = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("scenarios/adaptive.ron")).unwrap();
+    let text = text
+        .replace("target_accuracy: 0.8", "target_gap_share: 0.95")
+        .replace("test_images: 1000", "test_images: 200")
+        .replace(r#"(name: "noisy", count: 3, profile: "mnist_e10_s1", compute: fixed(50e9)),"#, "")
+        .replace(r#"(name: "seed", count: 3"#, r#"(name: "seed", count: 1"#)
+        .replace(r#"(name: "fashion", count: 3"#, r#"(name: "fashion", count: 1"#);
+    let file = d.path().join("adaptive.ron");
+    write(&file, &text);
+    let out = d.path().join("out");
+    let s = run(&file, &out, &["--steps", "3"]);
+    assert_eq!(s["method"], "adaptive(target_gap_share=0.95)");
+    let csv = std::fs::read_to_string(out.join("adaptive.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * 7, "two decisions of 7 candidates: {csv}");
+    let episodes = s["episodes"].as_array().unwrap();
+    for r in &rows {
+        let num = |c: &str| r[col(c)].parse::<f64>().unwrap_or_else(|_| panic!("{c} in {r:?}"));
+        assert_eq!((r[col("target_accuracy")], num("target_gap_share")), ("", 0.95));
+        let (before, matched) = (num("before_accuracy"), num("matched_accuracy"));
+        let pair: u64 = r[col("pair")].parse().unwrap();
+        let e = episodes.iter().find(|e| e["pair"] == pair).unwrap();
+        assert_eq!(before, f(&e["accuracy_before"]), "{r:?}");
+        assert!(matched > before + 0.2, "TX's own link beats the misaligned one: {r:?}");
+        let want = (num("predicted_accuracy") - before) / (matched - before);
+        assert!((num("predicted_gap_share") - want).abs() < 1e-12, "{r:?}");
+        if r[col("chosen")] == "true" {
+            let want = (num("realised_accuracy") - before) / (matched - before);
+            assert!((num("realised_gap_share") - want).abs() < 1e-12, "{r:?}");
+            assert_eq!(num("realised_accuracy"), f(&e["accuracy_after"]), "{r:?}");
+        }
+    }
+    let kinds: Vec<(&str, &str)> = rows.iter().step_by(7).map(|r| (r[col("kind")], r[col("tx_dataset")])).collect();
+    assert_eq!(kinds, [("seed", "mnist"), ("data", "fashion_mnist")], "{csv}");
+    assert_summary_matches_events(&out, &s);
+}
+
 /// `scenarios/escalate.ron` cut to one seed pair and one noisy pair, a few
 /// steps, on the embedded data and real transceivers: the attempts climb
 /// the ladder in cost order, every attempt but the last missed the target by

@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: TwoUserArgs) -> Result<()> {
     let note = [
         format!("Mean headline accuracy after alignment, by `slfsim two-user {}`", args.scenario.display()),
         format!(
-            "({} pairs, {} fine-tuning steps, {} test images); kind and RX's data set",
+            "({} pairs, {} fine-tuning steps, {} test images); kind and data sets (TX's, RX's)",
             sc.two_user.pairs.len(),
             budget.steps,
             sc.eval.test_images

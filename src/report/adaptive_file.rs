@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::{write_csv_atomic, ReportError};
 use crate::sim::choice::DecisionRecord;
 
-const HEADERS: [&str; 18] = [
+const HEADERS: [&str; 24] = [
     "decision",
     "pair",
     "episode",
@@ -15,14 +15,20 @@ const HEADERS: [&str; 18] = [
     "rx",
     "t_s",
     "kind",
+    "tx_dataset",
     "rx_dataset",
     "target_accuracy",
+    "target_gap_share",
+    "before_accuracy",
+    "matched_accuracy",
     "candidate",
     "predicted_accuracy",
     "accuracy_source",
+    "predicted_gap_share",
     "predicted_time_s",
     "chosen",
     "realised_accuracy",
+    "realised_gap_share",
     "realised_time_s",
     "ending",
     "meets_target",
@@ -47,17 +53,23 @@ pub fn write_decisions(out: &Path, decisions: &[DecisionRecord]) -> Result<Optio
                 d.rx.clone(),
                 d.t_s.to_string(),
                 d.kind.as_str().to_string(),
+                d.tx_dataset.clone(),
                 d.rx_dataset.clone(),
-                d.target_accuracy.to_string(),
+                opt(d.target_accuracy),
+                opt(d.target_gap_share),
+                opt(d.before_accuracy),
+                opt(d.matched_accuracy),
                 c.method.clone(),
                 c.accuracy.to_string(),
                 c.source.to_string(),
+                opt(c.gap_share),
                 c.time_s.to_string(),
                 chosen.to_string(),
                 realised(d.realised_accuracy),
+                realised(d.realised_gap_share),
                 realised(d.realised_time_s),
                 if chosen { d.ending.as_str().to_string() } else { String::new() },
-                (c.accuracy >= d.target_accuracy).to_string(),
+                c.meets(d.target()).to_string(),
             ]);
         }
     }

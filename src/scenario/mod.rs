@@ -22,7 +22,7 @@ pub use physical::{
     AreaSpec, ChurnSpec, FadingSpec, MobilitySpec, ModulationSpec, MotionSpec, PathLossSpec, PlacementSpec, RadioSpec,
     RateSpec, StationPlacement,
 };
-pub use policy_method::{PolicyMethod, ADAPTIVE_PILOTS};
+pub use policy_method::{AdaptiveTarget, PolicyMethod, ADAPTIVE_PILOTS};
 pub use population::{
     Change, ComputeSpec, DetectionRule, Dynamic, EdgeSpec, Fidelity, LinkParams, NetworkSpec, Order, Policy, RatePer,
     TopologyShape, TopologySpec, Traffic, UserGroup,

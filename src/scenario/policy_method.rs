@@ -1,7 +1,7 @@
 //! What `network.policy.method` may say: one fixed alignment method for
 //! every pair (`slf(freeze: 2, side: output)`, `latent_map(...)`, ...), or a
 //! strategy that picks one per pair when its service starts
-//! (`adaptive(target_accuracy: 0.9)`), or tries them cheapest first until
+//! (`adaptive(target_accuracy: 0.9)` or `adaptive(target_gap_share: 0.85)`), or tries them cheapest first until
 //! one passes a check on pilots (`escalate(target_accuracy: 0.9)`).
 //!
 //! Written in RON and JSON (studies patch the JSON form) exactly as the
@@ -18,15 +18,37 @@ use crate::align::{FreezeSide, MapKind, Method};
 /// exchange that closes most of the gap in the two-user measurements).
 pub const ADAPTIVE_PILOTS: usize = 64;
 
+/// What the adaptive policy asks of a candidate's predicted result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AdaptiveTarget {
+    /// `target_accuracy: A`: the headline accuracy after alignment reaches A.
+    Accuracy(f64),
+    /// `target_gap_share: G`: the share of the matched-link gap recovered,
+    /// (after − before) / (matched − before), reaches G. One G serves links
+    /// whose best reachable accuracy differs (CIFAR-10 TX judged near 0.4,
+    /// MNIST near 0.97), which one A cannot.
+    GapShare(f64),
+}
+
+impl AdaptiveTarget {
+    /// The value and its field name.
+    pub fn parts(self) -> (f64, &'static str) {
+        match self {
+            AdaptiveTarget::Accuracy(a) => (a, "target_accuracy"),
+            AdaptiveTarget::GapShare(g) => (g, "target_gap_share"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Flat", into = "Flat")]
+#[serde(try_from = "Flat", into = "Flat")]
 pub enum PolicyMethod {
     /// Every pair aligns by this method.
     Fixed(Method),
     /// Per pair, at the start of its service: the candidate with the
-    /// smallest predicted recovery time whose predicted accuracy reaches the
+    /// smallest predicted recovery time whose predicted result reaches the
     /// target; if none does, the most accurate (`sim::adaptive`).
-    Adaptive { target_accuracy: f64 },
+    Adaptive { target: AdaptiveTarget },
     /// Per pair: the adaptive candidates cheapest first; each result is
     /// checked on pilots at RX and the next costlier one tried while the
     /// check misses the target (`sim::escalate`).
@@ -63,7 +85,10 @@ impl PolicyMethod {
     pub fn label(&self) -> String {
         match self {
             PolicyMethod::Fixed(m) => m.label(),
-            PolicyMethod::Adaptive { target_accuracy } => format!("adaptive(target_accuracy={target_accuracy})"),
+            PolicyMethod::Adaptive { target } => {
+                let (v, name) = target.parts();
+                format!("adaptive({name}={v})")
+            }
             PolicyMethod::Escalate { target_accuracy } => format!("escalate(target_accuracy={target_accuracy})"),
         }
     }
@@ -73,13 +98,18 @@ impl PolicyMethod {
     pub fn validate(&self, big_l: usize) -> Result<(), String> {
         match self {
             PolicyMethod::Fixed(m) => m.validate(big_l),
-            PolicyMethod::Adaptive { target_accuracy: a } if !(a.is_finite() && (0.0..=1.0).contains(a)) => {
-                Err(format!("adaptive.target_accuracy: {a} is outside [0, 1]"))
+            PolicyMethod::Adaptive { target } => {
+                let (v, name) = target.parts();
+                if v.is_finite() && (0.0..=1.0).contains(&v) {
+                    Ok(())
+                } else {
+                    Err(format!("adaptive.{name}: {v} is outside [0, 1]"))
+                }
             }
             PolicyMethod::Escalate { target_accuracy: a } if !(a.is_finite() && (0.0..=1.0).contains(a)) => {
                 Err(format!("escalate.target_accuracy: {a} is outside [0, 1]"))
             }
-            PolicyMethod::Adaptive { .. } | PolicyMethod::Escalate { .. } => Ok(()),
+            PolicyMethod::Escalate { .. } => Ok(()),
         }
     }
 }
@@ -96,19 +126,38 @@ impl From<Method> for PolicyMethod {
 #[serde(rename = "Method", rename_all = "snake_case")]
 enum Flat {
     None,
-    Slf { freeze: usize, side: FreezeSide },
-    EncoderOnly { codebook: bool },
+    Slf {
+        freeze: usize,
+        side: FreezeSide,
+    },
+    EncoderOnly {
+        codebook: bool,
+    },
     SplitLearning,
     Retrain,
-    LatentMap { pilots: usize, map: MapKind },
-    IndexMap { pilots: usize },
-    Adaptive { target_accuracy: f64 },
-    Escalate { target_accuracy: f64 },
+    LatentMap {
+        pilots: usize,
+        map: MapKind,
+    },
+    IndexMap {
+        pilots: usize,
+    },
+    Adaptive {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_accuracy: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_gap_share: Option<f64>,
+    },
+    Escalate {
+        target_accuracy: f64,
+    },
 }
 
-impl From<Flat> for PolicyMethod {
-    fn from(f: Flat) -> PolicyMethod {
-        PolicyMethod::Fixed(match f {
+impl TryFrom<Flat> for PolicyMethod {
+    type Error = &'static str;
+
+    fn try_from(f: Flat) -> Result<PolicyMethod, Self::Error> {
+        Ok(PolicyMethod::Fixed(match f {
             Flat::None => Method::None,
             Flat::Slf { freeze, side } => Method::Slf { freeze, side },
             Flat::EncoderOnly { codebook } => Method::EncoderOnly { codebook },
@@ -116,16 +165,26 @@ impl From<Flat> for PolicyMethod {
             Flat::Retrain => Method::Retrain,
             Flat::LatentMap { pilots, map } => Method::LatentMap { pilots, map },
             Flat::IndexMap { pilots } => Method::IndexMap { pilots },
-            Flat::Adaptive { target_accuracy } => return PolicyMethod::Adaptive { target_accuracy },
-            Flat::Escalate { target_accuracy } => return PolicyMethod::Escalate { target_accuracy },
-        })
+            Flat::Adaptive { target_accuracy, target_gap_share } => {
+                let target = match (target_accuracy, target_gap_share) {
+                    (Some(a), None) => AdaptiveTarget::Accuracy(a),
+                    (None, Some(g)) => AdaptiveTarget::GapShare(g),
+                    _ => return Err("adaptive takes exactly one of target_accuracy and target_gap_share"),
+                };
+                return Ok(PolicyMethod::Adaptive { target });
+            }
+            Flat::Escalate { target_accuracy } => return Ok(PolicyMethod::Escalate { target_accuracy }),
+        }))
     }
 }
 
 impl From<PolicyMethod> for Flat {
     fn from(p: PolicyMethod) -> Flat {
         match p {
-            PolicyMethod::Adaptive { target_accuracy } => Flat::Adaptive { target_accuracy },
+            PolicyMethod::Adaptive { target } => match target {
+                AdaptiveTarget::Accuracy(a) => Flat::Adaptive { target_accuracy: Some(a), target_gap_share: None },
+                AdaptiveTarget::GapShare(g) => Flat::Adaptive { target_accuracy: None, target_gap_share: Some(g) },
+            },
             PolicyMethod::Escalate { target_accuracy } => Flat::Escalate { target_accuracy },
             PolicyMethod::Fixed(m) => match m {
                 Method::None => Flat::None,
@@ -150,10 +209,11 @@ mod tests {
             ("slf(freeze: 2, side: output)", PolicyMethod::Fixed(Method::Slf { freeze: 2, side: FreezeSide::Output })),
             ("retrain", PolicyMethod::Fixed(Method::Retrain)),
             ("index_map(pilots: 64)", PolicyMethod::Fixed(Method::IndexMap { pilots: 64 })),
-            ("adaptive(target_accuracy: 0.8)", PolicyMethod::Adaptive { target_accuracy: 0.8 }),
+            ("adaptive(target_accuracy: 0.8)", PolicyMethod::Adaptive { target: AdaptiveTarget::Accuracy(0.8) }),
+            ("adaptive(target_gap_share: 0.85)", PolicyMethod::Adaptive { target: AdaptiveTarget::GapShare(0.85) }),
             ("escalate(target_accuracy: 0.8)", PolicyMethod::Escalate { target_accuracy: 0.8 }),
         ] {
-            let got: PolicyMethod = ron::from_str(text).unwrap();
+            let got: PolicyMethod = crate::scenario::ron_options().from_str(text).unwrap();
             assert_eq!(got, want, "{text}");
             // The JSON form (what studies patch) round-trips, and matches Method's own.
             let json = serde_json::to_value(got).unwrap();
@@ -164,14 +224,22 @@ mod tests {
         }
         let e = ron::from_str::<PolicyMethod>("adaptiv(target_accuracy: 0.8)").unwrap_err().to_string();
         assert!(e.contains("adaptive") && e.contains("slf"), "{e}");
-        assert!(PolicyMethod::Adaptive { target_accuracy: 1.5 }.validate(4).unwrap_err().contains("1.5"));
-        assert!(PolicyMethod::Adaptive { target_accuracy: f64::NAN }.validate(4).is_err());
-        assert!(PolicyMethod::Adaptive { target_accuracy: 1.0 }.validate(4).is_ok());
+        for two in ["adaptive()", "adaptive(target_accuracy: 0.8, target_gap_share: 0.8)"] {
+            let e = crate::scenario::ron_options().from_str::<PolicyMethod>(two).unwrap_err().to_string();
+            assert!(e.contains("exactly one of target_accuracy and target_gap_share"), "{two}: {e}");
+        }
+        let adaptive = |t| PolicyMethod::Adaptive { target: t };
+        assert!(adaptive(AdaptiveTarget::Accuracy(1.5)).validate(4).unwrap_err().contains("1.5"));
+        assert!(adaptive(AdaptiveTarget::Accuracy(f64::NAN)).validate(4).is_err());
+        assert!(adaptive(AdaptiveTarget::Accuracy(1.0)).validate(4).is_ok());
+        let e = adaptive(AdaptiveTarget::GapShare(-0.1)).validate(4).unwrap_err();
+        assert!(e.starts_with("adaptive.target_gap_share: -0.1"), "{e}");
+        assert_eq!(adaptive(AdaptiveTarget::GapShare(0.85)).label(), "adaptive(target_gap_share=0.85)");
         let e = PolicyMethod::Escalate { target_accuracy: -0.5 }.validate(4).unwrap_err();
         assert!(e.starts_with("escalate.target_accuracy") && e.contains("-0.5"), "{e}");
         assert!(PolicyMethod::Escalate { target_accuracy: f64::INFINITY }.validate(4).is_err());
         assert!(PolicyMethod::Escalate { target_accuracy: 0.0 }.validate(4).is_ok());
-        let (a, e) = (PolicyMethod::Adaptive { target_accuracy: 0.8 }, PolicyMethod::Escalate { target_accuracy: 0.8 });
+        let (a, e) = (adaptive(AdaptiveTarget::Accuracy(0.8)), PolicyMethod::Escalate { target_accuracy: 0.8 });
         assert_eq!(a.candidates(4), e.candidates(4), "the same candidates, in the same order");
         assert_eq!(e.label(), "escalate(target_accuracy=0.8)");
     }

@@ -21,13 +21,17 @@ const ACCURACY: [(&str, f64); 7] = [
 /// `n` TX of profile b (another seed than RX's a) behind one RX that
 /// serves one alignment at a time.
 fn scenario(n: usize, target: f64, extra: &str) -> Scenario {
+    scenario_with(n, &format!("adaptive(target_accuracy: {target})"), extra)
+}
+
+fn scenario_with(n: usize, method: &str, extra: &str) -> Scenario {
     crate::sim::engine::tests::scenario(&format!(
         r#"
         users: [(name: "bs", profile: "a"), (name: "tx", count: {n}, profile: "b", compute: fixed(50e9))],
         topology: (kind: star(center: "bs"), link: (down_bps: 8e6, up_bps: 4e6, latency_s: 0.01)),
         traffic: [(from: "tx", to: "bs", rate_hz: 1.0)],
         detection: oracle(delay_s: 1.0),
-        policy: (method: adaptive(target_accuracy: {target}), max_concurrent: 1{extra}),
+        policy: (method: {method}, max_concurrent: 1{extra}),
         fidelity: memoized,
         horizon_s: 1000.0,
     "#
@@ -109,4 +113,36 @@ fn a_calibration_file_replaces_the_prior() {
     assert_eq!(chosen(&o), ["slf-l2", "slf-l2"]);
     let first = &o.decisions[0];
     assert_eq!(first.candidates.iter().filter(|c| c.source.to_string() == "file").count(), 4);
+}
+
+#[test]
+fn a_gap_share_target_reads_each_candidate_against_the_matched_link() {
+    // Every candidate calibrated, so nothing is explored. TX b meets RX a:
+    // before 0.1 (misaligned), matched 0.9 (b's own link), so a candidate
+    // reaching x recovers (x - 0.1) / 0.8 of the gap: the Procrustes map's
+    // 0.82 recovers 90%, index_map's 0.70 75%, SLF ℓ = 2's 0.93 104%.
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("cal.csv");
+    let mut text = String::from("kind,tx_dataset,rx_dataset,method,accuracy\n");
+    for (m, a) in ACCURACY {
+        text += &format!("seed,mnist,mnist,{m},{a}\n");
+    }
+    std::fs::write(&f, text).unwrap();
+    let cal = format!(", calibration: {:?}", f.display().to_string());
+    let gap = simulate(&scenario_with(2, "adaptive(target_gap_share: 0.89)", &cal));
+    assert_eq!(chosen(&gap), ["latent-map-procrustes-p64", "latent-map-procrustes-p64"]);
+    // The same number as an accuracy target asks for more: SLF ℓ = 2 (0.93).
+    let acc = simulate(&scenario(2, 0.89, &cal));
+    assert_eq!(chosen(&acc), ["slf-l2", "slf-l2"]);
+    for d in &gap.decisions {
+        assert_eq!((d.before_accuracy, d.matched_accuracy), (Some(0.1), Some(0.9)));
+        for c in &d.candidates {
+            let want = (c.accuracy - 0.1) / 0.8;
+            assert!((c.gap_share.unwrap() - want).abs() < 1e-12, "{c:?}");
+        }
+        assert!((d.realised_gap_share.unwrap() - 0.9).abs() < 1e-12, "{:?}", d.realised_gap_share);
+        assert_eq!((d.target_gap_share, d.target_accuracy), (Some(0.89), None));
+    }
+    assert!(acc.decisions.iter().all(|d| d.before_accuracy.is_none() && d.realised_gap_share.is_none()));
+    assert_eq!(gap.summary.method, "adaptive(target_gap_share=0.89)");
 }

@@ -10,6 +10,7 @@ use super::core::{ns_to_secs, SimTime};
 use super::engine::{Dir, Engine, EngineError};
 use super::events::EventKind;
 use super::lab::{AlignJob, LinkClass};
+use crate::scenario::AdaptiveTarget;
 
 /// How a decision's alignment ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,7 +38,7 @@ impl Ending {
 
 /// The adaptive policy's state during a run.
 pub(super) struct Adaptive {
-    pub target: f64,
+    pub target: AdaptiveTarget,
     pub calibration: Calibration,
     pub decisions: Vec<Decision>,
 }
@@ -49,6 +50,8 @@ pub(super) struct Decision {
     pub kind: KindKey,
     pub preds: Vec<Prediction>,
     pub chosen: usize,
+    /// The pair's link as it stood and TX's own link (gap-share target only).
+    pub gap: Option<(f64, f64)>,
     /// Realised accuracy and install time.
     pub realised: Option<(f64, SimTime)>,
     pub ending: Ending,
@@ -65,14 +68,31 @@ pub struct DecisionRecord {
     pub rx: String,
     pub t_s: f64,
     pub kind: Kind,
+    pub tx_dataset: String,
     pub rx_dataset: String,
-    pub target_accuracy: f64,
+    pub target_accuracy: Option<f64>,
+    pub target_gap_share: Option<f64>,
+    /// Under a gap-share target: the pair's accuracy when it was decided and
+    /// TX's own link's (the matched link).
+    pub before_accuracy: Option<f64>,
+    pub matched_accuracy: Option<f64>,
     pub candidates: Vec<Prediction>,
     pub chosen: usize,
     pub realised_accuracy: Option<f64>,
+    pub realised_gap_share: Option<f64>,
     /// From the decision (the service's start) to the installation.
     pub realised_time_s: Option<f64>,
     pub ending: Ending,
+}
+
+impl DecisionRecord {
+    /// The target it was decided for.
+    pub fn target(&self) -> AdaptiveTarget {
+        match (self.target_accuracy, self.target_gap_share) {
+            (_, Some(g)) => AdaptiveTarget::GapShare(g),
+            (a, None) => AdaptiveTarget::Accuracy(a.unwrap_or(0.0)),
+        }
+    }
 }
 
 impl<'a> Engine<'a> {
@@ -110,6 +130,19 @@ impl<'a> Engine<'a> {
         ns_to_secs(installed - now)
     }
 
+    /// The matched link of a link `class`: TX's own encoder θ, decoder φ and
+    /// classifier on its channel ε and data.
+    pub(super) fn matched_class(class: LinkClass) -> LinkClass {
+        (class.0, class.0.profile)
+    }
+
+    /// Accuracy of link `class` as it stands and of its matched link (the
+    /// gap-share target's ends; evaluated up front, see `start`).
+    fn gap_ends(&mut self, class: LinkClass) -> Result<(f64, f64), EngineError> {
+        let (now, matched) = (self.lab.evaluate(class), self.lab.evaluate(Self::matched_class(class)));
+        Ok((self.lab.eval_result(now)?.accuracy, self.lab.eval_result(matched)?.accuracy))
+    }
+
     /// Under the adaptive policy, decides pair `p`'s candidate for the
     /// service of episode `ep` starting now and logs it; None for a fixed method.
     pub(super) fn decide(&mut self, now: SimTime, p: usize, ep: usize) -> Result<Option<(usize, usize)>, EngineError> {
@@ -117,19 +150,27 @@ impl<'a> Engine<'a> {
             return self.escalate_begin(now, p, ep).map(Some);
         }
         let Some(ad) = self.adaptive.as_ref() else { return Ok(None) };
+        let target = ad.target;
         let profiles = &self.world.settings.profiles;
         let class = self.class(p);
-        let kind = (Kind::of(class, profiles), profiles[class.1].dataset);
+        let kind = KindKey::of(class, profiles);
+        let gap = match target {
+            AdaptiveTarget::GapShare(_) => Some(self.gap_ends(class)?),
+            AdaptiveTarget::Accuracy(_) => None,
+        };
+        let ad = self.adaptive.as_ref().expect("adaptive");
         let cands = &profiles[self.world.users[self.pairs[p].tx].profile].candidates;
         let preds: Vec<Prediction> = cands
             .iter()
             .map(|job| {
                 let method = job.method.label();
                 let (accuracy, source) = ad.calibration.predict(class, kind, &method);
-                Prediction { accuracy, source, time_s: self.predict_time(now, p, job), method }
+                let gap_share =
+                    gap.and_then(|(before, matched)| crate::align::gap_recovered(before, accuracy, matched));
+                Prediction { accuracy, source, gap_share, time_s: self.predict_time(now, p, job), method }
             })
             .collect();
-        let chosen = choose(&preds, ad.target);
+        let chosen = choose(&preds, target);
         if self.sink.wants(EventKind::MethodChosen) {
             let c = &preds[chosen];
             let detail = format!(
@@ -138,7 +179,7 @@ impl<'a> Engine<'a> {
                 c.accuracy,
                 c.source,
                 c.time_s,
-                kind.0.as_str(),
+                kind.kind.as_str(),
                 preds.len()
             );
             self.log_pair_with(now, EventKind::MethodChosen, p, None, None, Some(&detail))?;
@@ -151,6 +192,7 @@ impl<'a> Engine<'a> {
             kind,
             preds,
             chosen,
+            gap,
             realised: None,
             ending: Ending::Unfinished,
         });
@@ -196,12 +238,26 @@ impl<'a> Engine<'a> {
                     tx: users[pr.tx].name.clone(),
                     rx: users[pr.rx].name.clone(),
                     t_s: ns_to_secs(d.at),
-                    kind: d.kind.0,
-                    rx_dataset: d.kind.1.to_string(),
-                    target_accuracy: ad.target,
+                    kind: d.kind.kind,
+                    tx_dataset: d.kind.tx_dataset.to_string(),
+                    rx_dataset: d.kind.rx_dataset.to_string(),
+                    target_accuracy: match ad.target {
+                        AdaptiveTarget::Accuracy(a) => Some(a),
+                        AdaptiveTarget::GapShare(_) => None,
+                    },
+                    target_gap_share: match ad.target {
+                        AdaptiveTarget::GapShare(g) => Some(g),
+                        AdaptiveTarget::Accuracy(_) => None,
+                    },
+                    before_accuracy: d.gap.map(|g| g.0),
+                    matched_accuracy: d.gap.map(|g| g.1),
                     candidates: d.preds.clone(),
                     chosen: d.chosen,
                     realised_accuracy: d.realised.map(|r| r.0),
+                    realised_gap_share: d
+                        .realised
+                        .zip(d.gap)
+                        .and_then(|(r, (before, matched))| crate::align::gap_recovered(before, r.0, matched)),
                     realised_time_s: d.realised.map(|r| ns_to_secs(r.1 - d.at)),
                     ending: d.ending,
                 }

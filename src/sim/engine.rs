@@ -41,7 +41,7 @@ use super::service::ServiceQueues;
 pub use super::state::StateBytes;
 use super::state::{pairs_by_user, Episode, PairState, UserState};
 use super::world::{UserChange, World};
-use crate::scenario::DetectionRule;
+use crate::scenario::{AdaptiveTarget, DetectionRule};
 use crate::seed::stream;
 
 /// Everything a run produces (its events went to the run's `EventSink`).
@@ -338,10 +338,15 @@ impl<'a> Engine<'a> {
     fn start(&mut self) -> Result<(), EngineError> {
         self.physical_start()?;
         self.prefetch_certain();
-        // Every link class met at the start is evaluated in parallel up front.
+        // Every link class met at the start is evaluated in parallel up front
+        // (and, for a gap-share target, each TX's matched link).
+        let matched = matches!(self.adaptive.as_ref().map(|a| a.target), Some(AdaptiveTarget::GapShare(_)));
         for p in 0..self.pairs.len() {
             let c = self.class(p);
             self.lab.evaluate(c);
+            if matched {
+                self.lab.evaluate(Self::matched_class(c));
+            }
         }
         for (u, user) in self.world.users.iter().enumerate() {
             if user.join > 0 {

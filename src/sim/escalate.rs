@@ -244,7 +244,7 @@ impl<'a> Engine<'a> {
             }
         }
         let profiles = &self.world.settings.profiles;
-        let kind = (Kind::of(class, profiles), profiles[class.1].dataset);
+        let kind = KindKey::of(class, profiles);
         let cands = &profiles[self.world.users[self.pairs[p].tx].profile].candidates;
         let es = self.escalate.as_ref().expect("escalate");
         let preds: Vec<Prediction> = cands
@@ -252,7 +252,7 @@ impl<'a> Engine<'a> {
             .map(|job| {
                 let method = job.method.label();
                 let (accuracy, source) = es.calibration.predict(class, kind, &method);
-                Prediction { accuracy, source, time_s: self.predict_time(now, p, job), method }
+                Prediction { accuracy, source, gap_share: None, time_s: self.predict_time(now, p, job), method }
             })
             .collect();
         let order = cost_order(&preds);
@@ -405,7 +405,7 @@ impl<'a> Engine<'a> {
                     tx: users[pr.tx].name.clone(),
                     rx: users[pr.rx].name.clone(),
                     t_s: ns_to_secs(a.at),
-                    kind: l.kind.0,
+                    kind: l.kind.kind,
                     rung: a.rung,
                     method: c.method.clone(),
                     predicted_time_s: c.time_s,

@@ -234,7 +234,7 @@ fn a_later_pair_of_the_class_skips_the_known_misses() {
 }
 
 fn pred(accuracy: f64, time_s: f64) -> Prediction {
-    Prediction { method: String::new(), accuracy, source: Source::Prior, time_s }
+    Prediction { method: String::new(), accuracy, source: Source::Prior, gap_share: None, time_s }
 }
 
 #[test]

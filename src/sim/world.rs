@@ -104,8 +104,8 @@ pub struct RunSettings {
     pub policy: ServicePolicy,
     /// The policy method's label (`summary.json`).
     pub method: String,
-    /// The adaptive policy's target accuracy (None: a fixed method).
-    pub adaptive: Option<f64>,
+    /// The adaptive policy's target (None: a fixed method).
+    pub adaptive: Option<crate::scenario::AdaptiveTarget>,
     /// The adaptive policy's calibration file, read (`run --calibration`; empty: none).
     pub calibration: super::adaptive::FileCalibration,
     /// The escalating policy's target accuracy (None: another method).
@@ -497,7 +497,7 @@ fn settings(sc: &Scenario) -> RunSettings {
         policy: ServicePolicy { order: net.policy.order, max_concurrent: net.policy.max_concurrent },
         method: policy.label(),
         adaptive: match policy {
-            PolicyMethod::Adaptive { target_accuracy } => Some(target_accuracy),
+            PolicyMethod::Adaptive { target } => Some(target),
             PolicyMethod::Fixed(_) | PolicyMethod::Escalate { .. } => None,
         },
         calibration: Default::default(),

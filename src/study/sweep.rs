@@ -395,7 +395,7 @@ mod tests {
         let last = scaling.scenarios.last().unwrap();
         assert_eq!(last.network.users[1].count, 256);
         let strategies = plan(&dir.join("strategies.ron")).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(strategies.runs.len(), 6 * 7 * 3);
+        assert_eq!(strategies.runs.len(), 6 * 8 * 3);
         let last = strategies.scenarios.last().unwrap();
         assert!(last.network.users[1..].iter().all(|g| g.count == 64));
         assert!(last.network.policy.method.fixed().is_none());

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::stats::{mean_std, Spread};
 use crate::align::cost::CostParams;
 use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
-use crate::scenario::{PolicyMethod, TwoUserConfig};
+use crate::scenario::{AdaptiveTarget, PolicyMethod, TwoUserConfig};
 use crate::sim::adaptive::{FileCalibration, Kind, KindKey};
 use crate::transceiver::{load_checkpoint, local_data, test_batch, CheckpointError, Profile, TrainError};
 
@@ -149,23 +149,23 @@ pub fn summarise(rows: &[TwoUserRow]) -> Vec<SummaryRow> {
 }
 
 /// A calibration for the adaptive policy (`run --calibration`): the mean
-/// headline accuracy after alignment per (kind of link, RX's data set,
-/// method), over the rows whose method is one of the adaptive policy's
-/// candidates for RX's decoder. The kind is the run's rule
-/// ([`Kind::between`]), so Fashion-MNIST and CIFAR-10 TX meeting an MNIST RX
-/// share the row (`data`, `mnist`), as they share a prediction in a run.
-/// Rows naming a profile not in `profiles` are left out.
+/// headline accuracy after alignment per (kind of link, TX's data set, RX's
+/// data set, method), over the rows whose method is one of the adaptive
+/// policy's candidates for RX's decoder. The kind is the run's rule
+/// ([`Kind::between`]). Rows naming a profile not in `profiles` are left out.
 pub fn calibration(rows: &[TwoUserRow], profiles: &[Profile]) -> FileCalibration {
     let find = |name: &str| profiles.iter().find(|p| p.name == name);
     let mut sums: BTreeMap<(KindKey, String), (f64, usize)> = BTreeMap::new();
     for r in rows {
         let (Some(tx), Some(rx)) = (find(&r.result.tx), find(&r.result.rx)) else { continue };
-        let candidates = PolicyMethod::Adaptive { target_accuracy: 0.0 }.candidates(rx.model.decoder_layers());
+        let candidates =
+            PolicyMethod::Adaptive { target: AdaptiveTarget::Accuracy(0.0) }.candidates(rx.model.decoder_layers());
         if !candidates.iter().any(|m| m.label() == r.result.method) {
             continue;
         }
         let kind = Kind::between((tx.data.dataset, tx.channel.epsilon), (rx.data.dataset, rx.channel.epsilon));
-        let e = sums.entry(((kind, rx.data.dataset), r.result.method.clone())).or_default();
+        let key = KindKey { kind, tx_dataset: tx.data.dataset, rx_dataset: rx.data.dataset };
+        let e = sums.entry((key, r.result.method.clone())).or_default();
         e.0 += r.result.headline_accuracy(&r.result.after);
         e.1 += 1;
     }
