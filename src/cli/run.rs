@@ -20,7 +20,7 @@ pub struct RunArgs {
     /// message_received), or none (no events.jsonl).
     #[arg(long, value_enum, default_value_t = Events::All)]
     events: Events,
-    /// The adaptive policy's calibration file (CSV `kind,dataset,method,accuracy`; overrides
+    /// The adaptive policy's calibration file (CSV `kind,tx_dataset,rx_dataset,method,accuracy`; overrides
     /// network.policy.calibration).
     #[arg(long)]
     calibration: Option<PathBuf>,

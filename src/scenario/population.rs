@@ -213,7 +213,8 @@ impl Change {
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// The alignment method every pair uses (`slf`, `encoder_only`,
-    /// `retrain`, `latent_map`, `index_map`), or `adaptive(target_accuracy: A)`.
+    /// `retrain`, `latent_map`, `index_map`), or a strategy: `adaptive(target_accuracy: A)`,
+    /// `adaptive(target_gap_share: G)`, `escalate(target_accuracy: A)`.
     pub method: PolicyMethod,
     /// Which waiting request an RX serves next.
     pub order: Order,
