@@ -55,8 +55,8 @@ pub fn write_decisions(out: &Path, decisions: &[DecisionRecord]) -> Result<Optio
                 d.kind.as_str().to_string(),
                 d.tx_dataset.clone(),
                 d.rx_dataset.clone(),
-                opt(d.target_accuracy),
-                opt(d.target_gap_share),
+                opt(d.target.accuracy()),
+                opt(d.target.gap_share()),
                 opt(d.before_accuracy),
                 opt(d.matched_accuracy),
                 c.method.clone(),
@@ -69,7 +69,7 @@ pub fn write_decisions(out: &Path, decisions: &[DecisionRecord]) -> Result<Optio
                 realised(d.realised_gap_share),
                 realised(d.realised_time_s),
                 if chosen { d.ending.as_str().to_string() } else { String::new() },
-                c.meets(d.target()).to_string(),
+                c.meets(d.target).to_string(),
             ]);
         }
     }

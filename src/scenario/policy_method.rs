@@ -19,7 +19,8 @@ use crate::align::{FreezeSide, MapKind, Method};
 pub const ADAPTIVE_PILOTS: usize = 64;
 
 /// What the adaptive policy asks of a candidate's predicted result.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AdaptiveTarget {
     /// `target_accuracy: A`: the headline accuracy after alignment reaches A.
     Accuracy(f64),
@@ -36,6 +37,22 @@ impl AdaptiveTarget {
         match self {
             AdaptiveTarget::Accuracy(a) => (a, "target_accuracy"),
             AdaptiveTarget::GapShare(g) => (g, "target_gap_share"),
+        }
+    }
+
+    /// A, for an accuracy target.
+    pub fn accuracy(self) -> Option<f64> {
+        match self {
+            AdaptiveTarget::Accuracy(a) => Some(a),
+            AdaptiveTarget::GapShare(_) => None,
+        }
+    }
+
+    /// G, for a gap-share target.
+    pub fn gap_share(self) -> Option<f64> {
+        match self {
+            AdaptiveTarget::GapShare(g) => Some(g),
+            AdaptiveTarget::Accuracy(_) => None,
         }
     }
 }
@@ -181,10 +198,9 @@ impl TryFrom<Flat> for PolicyMethod {
 impl From<PolicyMethod> for Flat {
     fn from(p: PolicyMethod) -> Flat {
         match p {
-            PolicyMethod::Adaptive { target } => match target {
-                AdaptiveTarget::Accuracy(a) => Flat::Adaptive { target_accuracy: Some(a), target_gap_share: None },
-                AdaptiveTarget::GapShare(g) => Flat::Adaptive { target_accuracy: None, target_gap_share: Some(g) },
-            },
+            PolicyMethod::Adaptive { target } => {
+                Flat::Adaptive { target_accuracy: target.accuracy(), target_gap_share: target.gap_share() }
+            }
             PolicyMethod::Escalate { target_accuracy } => Flat::Escalate { target_accuracy },
             PolicyMethod::Fixed(m) => match m {
                 Method::None => Flat::None,

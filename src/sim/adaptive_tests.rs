@@ -141,7 +141,7 @@ fn a_gap_share_target_reads_each_candidate_against_the_matched_link() {
             assert!((c.gap_share.unwrap() - want).abs() < 1e-12, "{c:?}");
         }
         assert!((d.realised_gap_share.unwrap() - 0.9).abs() < 1e-12, "{:?}", d.realised_gap_share);
-        assert_eq!((d.target_gap_share, d.target_accuracy), (Some(0.89), None));
+        assert_eq!(d.target, crate::scenario::AdaptiveTarget::GapShare(0.89));
     }
     assert!(acc.decisions.iter().all(|d| d.before_accuracy.is_none() && d.realised_gap_share.is_none()));
     assert_eq!(gap.summary.method, "adaptive(target_gap_share=0.89)");

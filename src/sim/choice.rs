@@ -70,8 +70,7 @@ pub struct DecisionRecord {
     pub kind: Kind,
     pub tx_dataset: String,
     pub rx_dataset: String,
-    pub target_accuracy: Option<f64>,
-    pub target_gap_share: Option<f64>,
+    pub target: AdaptiveTarget,
     /// Under a gap-share target: the pair's accuracy when it was decided and
     /// TX's own link's (the matched link).
     pub before_accuracy: Option<f64>,
@@ -83,16 +82,6 @@ pub struct DecisionRecord {
     /// From the decision (the service's start) to the installation.
     pub realised_time_s: Option<f64>,
     pub ending: Ending,
-}
-
-impl DecisionRecord {
-    /// The target it was decided for.
-    pub fn target(&self) -> AdaptiveTarget {
-        match (self.target_accuracy, self.target_gap_share) {
-            (_, Some(g)) => AdaptiveTarget::GapShare(g),
-            (a, None) => AdaptiveTarget::Accuracy(a.unwrap_or(0.0)),
-        }
-    }
 }
 
 impl<'a> Engine<'a> {
@@ -241,14 +230,7 @@ impl<'a> Engine<'a> {
                     kind: d.kind.kind,
                     tx_dataset: d.kind.tx_dataset.to_string(),
                     rx_dataset: d.kind.rx_dataset.to_string(),
-                    target_accuracy: match ad.target {
-                        AdaptiveTarget::Accuracy(a) => Some(a),
-                        AdaptiveTarget::GapShare(_) => None,
-                    },
-                    target_gap_share: match ad.target {
-                        AdaptiveTarget::GapShare(g) => Some(g),
-                        AdaptiveTarget::Accuracy(_) => None,
-                    },
+                    target: ad.target,
                     before_accuracy: d.gap.map(|g| g.0),
                     matched_accuracy: d.gap.map(|g| g.1),
                     candidates: d.preds.clone(),
