@@ -117,17 +117,19 @@ impl PolicyMethod {
             PolicyMethod::Fixed(m) => m.validate(big_l),
             PolicyMethod::Adaptive { target } => {
                 let (v, name) = target.parts();
-                if v.is_finite() && (0.0..=1.0).contains(&v) {
-                    Ok(())
-                } else {
-                    Err(format!("adaptive.{name}: {v} is outside [0, 1]"))
-                }
+                unit(v, &format!("adaptive.{name}"))
             }
-            PolicyMethod::Escalate { target_accuracy: a } if !(a.is_finite() && (0.0..=1.0).contains(a)) => {
-                Err(format!("escalate.target_accuracy: {a} is outside [0, 1]"))
-            }
-            PolicyMethod::Escalate { .. } => Ok(()),
+            PolicyMethod::Escalate { target_accuracy: a } => unit(*a, "escalate.target_accuracy"),
         }
+    }
+}
+
+/// A strategy's target must be a share: finite and in [0, 1].
+fn unit(v: f64, field: &str) -> Result<(), String> {
+    if v.is_finite() && (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("{field}: {v} is outside [0, 1]"))
     }
 }
 

@@ -58,13 +58,6 @@ pub enum Kind {
 impl Kind {
     pub const ALL: [Kind; 3] = [Kind::Seed, Kind::Channel, Kind::Data];
 
-    /// The kind of link `class` (data set first, then ε).
-    pub fn of(class: LinkClass, profiles: &[ProfileInfo]) -> Kind {
-        let (tx, rx) = class;
-        let rx = &profiles[rx];
-        Kind::between((profiles[tx.data_profile].dataset, tx.epsilon()), (rx.dataset, rx.epsilon))
-    }
-
     /// The kind of link from a TX holding data set `tx.0` and sending over
     /// ε = `tx.1` to an RX trained on `rx.0` for ε = `rx.1`.
     pub fn between(tx: (DatasetKind, f64), rx: (DatasetKind, f64)) -> Kind {
@@ -132,13 +125,17 @@ pub struct KindKey {
 }
 
 impl KindKey {
+    /// The key of a link from a TX holding data set `tx.0` and sending over
+    /// ε = `tx.1` to an RX trained on `rx.0` for ε = `rx.1`.
+    pub fn between(tx: (DatasetKind, f64), rx: (DatasetKind, f64)) -> KindKey {
+        KindKey { kind: Kind::between(tx, rx), tx_dataset: tx.0, rx_dataset: rx.0 }
+    }
+
     /// The key of link `class`.
     pub fn of(class: LinkClass, profiles: &[ProfileInfo]) -> KindKey {
-        KindKey {
-            kind: Kind::of(class, profiles),
-            tx_dataset: profiles[class.0.data_profile].dataset,
-            rx_dataset: profiles[class.1].dataset,
-        }
+        let (tx, rx) = class;
+        let rx = &profiles[rx];
+        KindKey::between((profiles[tx.data_profile].dataset, tx.epsilon()), (rx.dataset, rx.epsilon))
     }
 }
 

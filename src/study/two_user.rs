@@ -12,7 +12,7 @@ use super::stats::{mean_std, Spread};
 use crate::align::cost::CostParams;
 use crate::align::{align, AlignInputs, AlignResult, Budget, Method};
 use crate::scenario::{AdaptiveTarget, PolicyMethod, TwoUserConfig};
-use crate::sim::adaptive::{FileCalibration, Kind, KindKey};
+use crate::sim::adaptive::{FileCalibration, KindKey};
 use crate::transceiver::{load_checkpoint, local_data, test_batch, CheckpointError, Profile, TrainError};
 
 /// One (pair, method) alignment.
@@ -152,7 +152,7 @@ pub fn summarise(rows: &[TwoUserRow]) -> Vec<SummaryRow> {
 /// headline accuracy after alignment per (kind of link, TX's data set, RX's
 /// data set, method), over the rows whose method is one of the adaptive
 /// policy's candidates for RX's decoder. The kind is the run's rule
-/// ([`Kind::between`]). Rows naming a profile not in `profiles` are left out.
+/// ([`KindKey::between`]). Rows naming a profile not in `profiles` are left out.
 pub fn calibration(rows: &[TwoUserRow], profiles: &[Profile]) -> FileCalibration {
     let find = |name: &str| profiles.iter().find(|p| p.name == name);
     let mut sums: BTreeMap<(KindKey, String), (f64, usize)> = BTreeMap::new();
@@ -163,8 +163,7 @@ pub fn calibration(rows: &[TwoUserRow], profiles: &[Profile]) -> FileCalibration
         if !candidates.iter().any(|m| m.label() == r.result.method) {
             continue;
         }
-        let kind = Kind::between((tx.data.dataset, tx.channel.epsilon), (rx.data.dataset, rx.channel.epsilon));
-        let key = KindKey { kind, tx_dataset: tx.data.dataset, rx_dataset: rx.data.dataset };
+        let key = KindKey::between((tx.data.dataset, tx.channel.epsilon), (rx.data.dataset, rx.channel.epsilon));
         let e = sums.entry((key, r.result.method.clone())).or_default();
         e.0 += r.result.headline_accuracy(&r.result.after);
         e.1 += 1;
